@@ -1,0 +1,61 @@
+"""Mottagning: reception workflows for Swedish municipalities."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from reception.config import PROJECT_ROOT, default_settings
+from reception.engine.definitions import load_directory
+from reception.extensions import babel, db, migrate
+
+
+def select_locale() -> str:
+    user = getattr(g, "user", None)
+    if user is not None and user.locale in ("sv", "en"):
+        return user.locale
+    return request.accept_languages.best_match(("sv", "en"), default="sv") or "sv"
+
+
+def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(default_settings(Path(app.instance_path)))
+    if settings:
+        app.config.from_mapping(settings)
+
+    import reception.models  # noqa: F401  (registers the tables)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    babel.init_app(app, locale_selector=select_locale)
+
+    # Loaded once: a broken definition stops start-up with the file and field named.
+    app.extensions["workflows"] = load_directory(Path(app.config["WORKFLOWS_DIR"]))
+
+    from reception.api import bp as api_bp
+    from reception.cli import register_cli
+
+    app.register_blueprint(api_bp)
+    register_cli(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite leaves foreign keys off by default; WAL lets the web and scheduler share the file.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()

@@ -1,0 +1,21 @@
+"""ORM models, one module per aggregate; importing this package registers them all."""
+
+from reception.models.household import Household, HouseholdStatus, Person
+from reception.models.municipality import Municipality
+from reception.models.task import ChangeEvent, Task, TaskStatus
+from reception.models.tenancy import TenantScoped
+from reception.models.user import ApiToken, Role, User
+
+__all__ = [
+    "ApiToken",
+    "ChangeEvent",
+    "Household",
+    "HouseholdStatus",
+    "Municipality",
+    "Person",
+    "Role",
+    "Task",
+    "TaskStatus",
+    "TenantScoped",
+    "User",
+]

@@ -1,0 +1,79 @@
+"""A household assigned to (or settled in) the municipality, and its members."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reception.extensions import db
+from reception.models.tenancy import TenantScoped
+from reception.models.user import User
+from reception.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from reception.models.task import Task
+
+
+class HouseholdStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Household(TenantScoped, db.Model):
+    __tablename__ = "household"
+    __table_args__ = (UniqueConstraint("municipality_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The municipality's own case reference (diarienummer or similar).
+    reference: Mapped[str] = mapped_column(String(50))
+    workflow_key: Mapped[str] = mapped_column(String(60), index=True)
+    workflow_version: Mapped[int]
+    assignment_date: Mapped[date] = mapped_column(Date)
+    latest_reception_date: Mapped[date] = mapped_column(Date)
+    reception_date: Mapped[date | None] = mapped_column(Date)
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default=HouseholdStatus.OPEN.value, index=True)
+    closed_reason: Mapped[str | None] = mapped_column(String(200))
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    coordinator: Mapped[User | None] = relationship()
+    members: Mapped[list[Person]] = relationship(
+        back_populates="household", order_by="Person.birth_date, Person.id"
+    )
+    tasks: Mapped[list[Task]] = relationship(back_populates="household")
+
+    def __repr__(self) -> str:
+        return f"<Household {self.reference}>"
+
+
+class Person(TenantScoped, db.Model):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date] = mapped_column(Date)
+    # Twelve digits with a hyphen, YYYYMMDD-NNNN; a samordningsnummer has day + 60.
+    personnummer: Mapped[str | None] = mapped_column(String(13))
+    samordningsnummer: Mapped[str | None] = mapped_column(String(13))
+    registration_date: Mapped[date | None] = mapped_column(Date)
+    personnummer_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    household: Mapped[Household] = relationship(back_populates="members")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def __repr__(self) -> str:
+        return f"<Person {self.id} {self.full_name}>"
