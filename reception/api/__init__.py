@@ -1,0 +1,7 @@
+"""JSON API under /api/v1, authenticated with bearer tokens."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from reception.api import auth, households, tasks, workflows  # noqa: E402,F401

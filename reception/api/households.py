@@ -1,0 +1,95 @@
+"""/api/v1/households and /api/v1/persons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+
+from reception.api import bp, serialize
+from reception.api.auth import WRITERS, current_user, json_body, require_role
+from reception.services import households
+from reception.services.checklist import blockers
+from reception.services.tasks import tasks_of
+from reception.services.validation import Input
+from reception.timeutil import today
+
+
+@bp.post("/households")
+@require_role(*WRITERS)
+def create_household() -> Any:
+    household = households.create_household(json_body(), current_user(), today())
+    response = jsonify(serialize.household(household, today()))
+    response.status_code = 201
+    response.headers["Location"] = f"{bp.url_prefix}/households/{household.id}"
+    return response
+
+
+@bp.get("/households")
+def list_households() -> Any:
+    data = Input(request.args)
+    page = data.integer("page", minimum=1) or 1
+    per_page = data.integer("per_page", minimum=1) or 50
+    limit = current_app.config["API_PAGE_SIZE_MAX"]
+    if per_page > limit:
+        data.error("per_page", _("At most %(n)d.", n=limit))
+    status = data.text("status", max_length=10)
+    if status is not None and status not in ("open", "closed"):
+        data.error("status", _("Must be open or closed."))
+    workflow = data.text("workflow", max_length=60)
+    data.raise_if_errors()
+    items, total = households.list_households(
+        status=status, workflow=workflow, page=page, per_page=per_page
+    )
+    return {
+        "items": [serialize.household(h, today()) for h in items],
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+    }
+
+
+@bp.get("/households/<int:household_id>")
+def get_household(household_id: int) -> Any:
+    return serialize.household(households.get_household(household_id), today())
+
+
+@bp.patch("/households/<int:household_id>")
+@require_role(*WRITERS)
+def patch_household(household_id: int) -> Any:
+    moved = households.update_household(household_id, json_body(), current_user(), today())
+    data = serialize.household(households.get_household(household_id), today())
+    data["moved"] = serialize.moved(moved)
+    return data
+
+
+@bp.post("/households/<int:household_id>/members")
+@require_role(*WRITERS)
+def add_member(household_id: int) -> Any:
+    person = households.add_member(household_id, json_body(), current_user(), today())
+    response = jsonify(serialize.person(person, today()))
+    response.status_code = 201
+    return response
+
+
+@bp.get("/persons/<int:person_id>")
+def get_person(person_id: int) -> Any:
+    return serialize.person(households.get_person(person_id), today())
+
+
+@bp.patch("/persons/<int:person_id>")
+@require_role(*WRITERS)
+def patch_person(person_id: int) -> Any:
+    moved = households.update_person(person_id, json_body(), current_user(), today())
+    data = serialize.person(households.get_person(person_id), today())
+    data["moved"] = serialize.moved(moved)
+    return data
+
+
+@bp.get("/households/<int:household_id>/tasks")
+def household_tasks(household_id: int) -> Any:
+    household = households.get_household(household_id)
+    tasks = tasks_of(household.id)
+    blocked = blockers(household, tasks)
+    return jsonify([serialize.task(t, today(), blocked.get(t.id, ())) for t in tasks])

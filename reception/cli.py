@@ -1,0 +1,148 @@
+"""Command-line interface: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from reception.engine.definitions import DefinitionError, WorkflowRegistry, load_directory
+from reception.extensions import db
+from reception.models import ApiToken, Household
+from reception.models.tenancy import system, tenant
+from reception.services import accounts, demo, tokens
+from reception.services.errors import ServiceError
+from reception.timeutil import today
+
+workflows_cli = AppGroup("workflows", help="Workflow definitions.")
+users_cli = AppGroup("users", help="Municipalities, users and API tokens.")
+
+
+def _fail(exc: ServiceError) -> None:
+    field = f" ({exc.field})" if exc.field else ""
+    raise click.ClickException(f"{exc.message}{field}")
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database to the current schema (Alembic)."""
+    upgrade()
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("demo")
+def load_demo() -> None:
+    """Load fictitious demo municipalities, users and households (idempotent)."""
+    try:
+        lines = demo.load(today())
+    except ServiceError as exc:
+        _fail(exc)
+    for line in lines or ["Demo data is already loaded."]:
+        click.echo(line)
+
+
+@workflows_cli.command("validate")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+def validate_workflows(directory: str | None) -> None:
+    """Validate every definition (default: the configured workflows directory)."""
+    path = Path(directory or current_app.config["WORKFLOWS_DIR"])
+    try:
+        registry = load_directory(path)
+    except DefinitionError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    for definition in registry.all():
+        click.echo(
+            f"ok  {definition.key} v{definition.version}: {len(definition.tasks)} tasks "
+            f"({definition.source_file})"
+        )
+    if directory is None:
+        _check_versions_in_use(registry)
+
+
+def _check_versions_in_use(registry: WorkflowRegistry) -> None:
+    with system(db.session):
+        used = db.session.execute(
+            select(Household.workflow_key, Household.workflow_version).distinct()
+        ).all()
+    missing = [f"{key} v{version}" for key, version in used if not registry.has(key, version)]
+    if missing:
+        listed = ", ".join(missing)
+        click.echo(f"error: households use versions no file defines: {listed}", err=True)
+        sys.exit(1)
+
+
+@workflows_cli.command("list")
+def list_workflows() -> None:
+    """List the loaded definitions."""
+    for definition in current_app.extensions["workflows"].all():
+        click.echo(f"{definition.key} v{definition.version}  {definition.title.sv}")
+
+
+@users_cli.command("create-municipality")
+@click.option("--code", required=True, help="Kommunkod, four digits.")
+@click.option("--name", required=True)
+def create_municipality(code: str, name: str) -> None:
+    try:
+        municipality = accounts.create_municipality(code, name)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Created {municipality.name} ({municipality.code}).")
+
+
+@users_cli.command("create")
+@click.option("--municipality", "code", required=True, help="Kommunkod of the user's municipality.")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(["coordinator", "manager", "finance", "admin"]),
+)
+@click.option("--locale", default="sv", type=click.Choice(["sv", "en"]))
+def create_user(code: str, email: str, name: str, roles: tuple[str, ...], locale: str) -> None:
+    """Create a user in a municipality."""
+    try:
+        municipality = accounts.municipality_by_code(code)
+        user = accounts.create_user(municipality, email, name, list(roles), locale)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Created {user.email} ({user.roles}) in {municipality.name}.")
+
+
+@users_cli.command("token")
+@click.option("--email", required=True, help="The user the token acts as.")
+@click.option("--name", default="api", show_default=True, help="What the token is for.")
+def create_token(email: str, name: str) -> None:
+    """Create an API bearer token; it is printed once and only its hash is kept."""
+    try:
+        user = accounts.user_by_email(email)
+    except ServiceError as exc:
+        _fail(exc)
+    with tenant(db.session, user.municipality_id):
+        _token, raw = tokens.create_token(user, name)
+    click.echo(raw)
+
+
+@users_cli.command("revoke-token")
+@click.argument("prefix")
+def revoke_token(prefix: str) -> None:
+    """Revoke the token whose listing prefix is PREFIX (e.g. mtg_AbCdEfGh)."""
+    with system(db.session):
+        token = db.session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+        if token is None:
+            raise click.ClickException(f"No token with prefix {prefix}.")
+        tokens.revoke(token)
+    click.echo(f"Revoked {prefix}.")
+
+
+def register_cli(app: Flask) -> None:
+    for command in (init_db, load_demo, workflows_cli, users_cli):
+        app.cli.add_command(command)

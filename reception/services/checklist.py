@@ -1,0 +1,155 @@
+"""A household's checklist: bringing its tasks in line with the engine's plan.
+
+Called after every change to an anchor (dates, members, identity numbers, task
+completions). Applies the engine's changes in place and records each in the
+history with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from reception.engine.definitions import WorkflowDefinition
+from reception.engine.instantiate import HouseholdFacts, PersonFacts, PlannedTask, TaskRef, plan
+from reception.engine.recompute import (
+    Create,
+    ExistingTask,
+    Reschedule,
+    Revive,
+    Withdraw,
+    blocked_by,
+    reconcile,
+)
+from reception.engine.status import TaskStatus
+from reception.extensions import db
+from reception.models import Household, Task, User
+from reception.services import history
+from reception.services.workflows import definition_for
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A task whose due date the recomputation changed, for telling the user."""
+
+    task: Task
+    old_due: date | None
+    new_due: date | None
+
+
+def facts_of(household: Household) -> HouseholdFacts:
+    return HouseholdFacts(
+        assignment_date=household.assignment_date,
+        latest_reception_date=household.latest_reception_date,
+        reception_date=household.reception_date,
+        persons=tuple(
+            PersonFacts(
+                id=p.id,
+                birth_date=p.birth_date,
+                registration_date=p.registration_date,
+                personnummer_date=p.personnummer_date,
+                has_personnummer=p.personnummer is not None,
+                has_samordningsnummer=p.samordningsnummer is not None,
+            )
+            for p in household.members
+        ),
+    )
+
+
+def _tasks_of(household: Household) -> list[Task]:
+    return list(db.session.scalars(select(Task).where(Task.household_id == household.id)))
+
+
+def _apply_plan(task: Task, planned: PlannedTask) -> None:
+    task.due_date = planned.due_date
+    task.due_anchor = planned.due_anchor
+    task.waiting_for = planned.waiting_for
+    task.rolled_from = planned.rolled_from
+
+
+def recompute(household: Household, reason: str, actor: User | None) -> list[Moved]:
+    """Reconcile the household's tasks with its definition; returns what moved."""
+    definition = definition_for(household.workflow_key, household.workflow_version)
+    db.session.flush()  # new members and completions must have ids and be visible
+    tasks = _tasks_of(household)
+    by_id = {t.id: t for t in tasks}
+    completions = {
+        TaskRef(t.key, t.person_id): t.completed_on
+        for t in tasks
+        if t.status == TaskStatus.DONE and t.completed_on is not None
+    }
+    existing = [
+        ExistingTask(t.id, t.key, t.person_id, TaskStatus(t.status), t.due_date, t.waiting_for)
+        for t in tasks
+    ]
+    changes = reconcile(existing, plan(definition, facts_of(household), completions))
+    moved: list[Moved] = []
+    for change in changes:
+        if isinstance(change, Create):
+            task = _new_task(definition, household, change.planned)
+            db.session.add(task)
+            db.session.flush()
+            _log(task, "status", None, task.status, reason, actor)
+            _log(task, "due_date", None, task.due_date, reason, actor)
+        elif isinstance(change, Reschedule):
+            task = by_id[change.task_id]
+            _apply_plan(task, change.planned)
+            _log(task, "due_date", change.old_due, task.due_date, reason, actor)
+            if change.old_due != task.due_date:
+                moved.append(Moved(task, change.old_due, task.due_date))
+        elif isinstance(change, Withdraw):
+            task = by_id[change.task_id]
+            _log(task, "status", task.status, TaskStatus.WITHDRAWN.value, reason, actor)
+            task.status = TaskStatus.WITHDRAWN.value
+        elif isinstance(change, Revive):
+            task = by_id[change.task_id]
+            old_due = task.due_date
+            _log(task, "status", task.status, TaskStatus.OPEN.value, reason, actor)
+            task.status = TaskStatus.OPEN.value
+            _apply_plan(task, change.planned)
+            _log(task, "due_date", old_due, task.due_date, reason, actor)
+    return moved
+
+
+def _new_task(definition: WorkflowDefinition, household: Household, planned: PlannedTask) -> Task:
+    spec = definition.task(planned.key)
+    task = Task(
+        municipality_id=household.municipality_id,
+        household_id=household.id,
+        person_id=planned.person_id,
+        key=planned.key,
+        title_sv=spec.title.sv,
+        title_en=spec.title.en,
+        status=TaskStatus.OPEN.value,
+        reminder_days=spec.reminder_days,
+        assignee_id=household.coordinator_id,
+    )
+    _apply_plan(task, planned)
+    return task
+
+
+def _log(task: Task, field: str, old: object, new: object, reason: str, actor: User | None) -> None:
+    history.record(
+        household_id=task.household_id,
+        entity="task",
+        entity_id=task.id,
+        field=field,
+        old=old,
+        new=new,
+        reason=reason,
+        actor=actor,
+    )
+
+
+def blockers(household: Household, tasks: Sequence[Task]) -> dict[int, list[Task]]:
+    """For each blocked task id, the unsettled tasks it waits for."""
+    definition = definition_for(household.workflow_key, household.workflow_version)
+    by_ref = {TaskRef(t.key, t.person_id): t for t in tasks}
+    statuses = {ref: TaskStatus(t.status) for ref, t in by_ref.items()}
+    return {
+        by_ref[ref].id: [by_ref[b] for b in blocking]
+        for ref, blocking in blocked_by(definition, statuses).items()
+    }

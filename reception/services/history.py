@@ -1,0 +1,65 @@
+"""The change history: every changed task field or date, with who, when and why."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from reception.extensions import db
+from reception.models import ChangeEvent, User
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)[:500]
+
+
+def in_swedish(text: Any) -> str:
+    """Render a (lazy) message in Swedish: the history is the municipality's record."""
+    with force_locale("sv"):
+        return str(text)
+
+
+def record(
+    *,
+    household_id: int,
+    entity: str,
+    entity_id: int,
+    field: str,
+    old: Any,
+    new: Any,
+    reason: str,
+    actor: User | None,
+) -> None:
+    """Stage one history row in the current transaction (nothing when unchanged)."""
+    if _text(old) == _text(new):
+        return
+    db.session.add(
+        ChangeEvent(
+            household_id=household_id,
+            entity=entity,
+            entity_id=entity_id,
+            field=field,
+            old_value=_text(old),
+            new_value=_text(new),
+            reason=reason[:300],
+            actor_id=actor.id if actor else None,
+        )
+    )
+
+
+def for_household(household_id: int, limit: int = 500) -> list[ChangeEvent]:
+    return list(
+        db.session.scalars(
+            select(ChangeEvent)
+            .where(ChangeEvent.household_id == household_id)
+            .order_by(ChangeEvent.at.desc(), ChangeEvent.id.desc())
+            .limit(limit)
+        )
+    )

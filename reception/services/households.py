@@ -1,0 +1,375 @@
+"""Households and their members: creation, date changes, new members, listing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from reception.engine.calendar import add_months
+from reception.extensions import db
+from reception.models import Household, HouseholdStatus, Person, User
+from reception.services import history
+from reception.services.checklist import Moved, recompute
+from reception.services.errors import Conflict, FieldError, NotFound
+from reception.services.validation import Input
+from reception.services.workflows import registry
+
+HOUSING_PERIOD_MONTHS = 2  # förordning (2016:39) 10 §
+OLDEST_BIRTH_DATE = date(1900, 1, 1)
+MAX_MEMBERS = 30
+
+
+@dataclass(frozen=True)
+class MemberInput:
+    given_name: str
+    family_name: str
+    birth_date: date
+    personnummer: str | None
+    samordningsnummer: str | None
+
+
+def read_member(raw: Any, prefix: str, today: date) -> tuple[MemberInput | None, Input]:
+    """Validate one member; the Input carries the errors, named with `prefix`."""
+    data = Input(raw, prefix)
+    if not isinstance(raw, Mapping):
+        data.errors.append(
+            FieldError(prefix.rstrip(".") or "member", _("Each member must be an object."))
+        )
+        return None, data
+    given = data.text("given_name", required=True, max_length=100)
+    family = data.text("family_name", required=True, max_length=100)
+    birth = data.date("birth_date", required=True)
+    if birth is not None and birth > today:
+        data.error("birth_date", _("The birth date is in the future."))
+        birth = None
+    elif birth is not None and birth < OLDEST_BIRTH_DATE:
+        data.error("birth_date", _("The birth date is before 1900."))
+        birth = None
+    number, coordination = data.identity_number("personnummer", birth)
+    if data.errors or given is None or family is None or birth is None:
+        return None, data
+    member = MemberInput(
+        given_name=given,
+        family_name=family,
+        birth_date=birth,
+        personnummer=None if coordination else number,
+        samordningsnummer=number if coordination else None,
+    )
+    return member, data
+
+
+def _coordinator(data: Input, field: str) -> User | None:
+    user_id = data.integer(field, minimum=1)
+    if user_id is None:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        data.error(field, _("No such user in this municipality."))
+        return None
+    return user
+
+
+def create_household(raw: Mapping[str, Any], actor: User | None, today: date) -> Household:
+    """Register an assignment (or a self-settled household) and instantiate its checklist."""
+    data = Input(raw)
+    reference = data.text("reference", required=True, max_length=50)
+    workflow_key = data.text("workflow", required=True, max_length=60)
+    if workflow_key is not None and workflow_key not in registry():
+        data.error("workflow", _("Unknown workflow: %(key)s", key=workflow_key))
+        workflow_key = None
+    assignment = data.date("assignment_date", required=True)
+    if assignment is not None and assignment > today:
+        data.error("assignment_date", _("The assignment date is in the future."))
+        assignment = None
+    latest = data.date("latest_reception_date")
+    reception = data.date("reception_date")
+    if assignment is not None:
+        if reception is not None and reception < assignment:
+            data.error("reception_date", _("The reception date is before the assignment date."))
+        if latest is not None and latest < assignment:
+            data.error(
+                "latest_reception_date",
+                _("The latest reception date is before the assignment date."),
+            )
+    coordinator = _coordinator(data, "coordinator_id")
+
+    raw_members = data.data.get("members")
+    members: list[MemberInput] = []
+    if not isinstance(raw_members, list) or not raw_members:
+        data.error("members", _("A household needs at least one member."))
+    elif len(raw_members) > MAX_MEMBERS:
+        data.error("members", _("At most %(n)d members.", n=MAX_MEMBERS))
+    else:
+        for index, raw_member in enumerate(raw_members):
+            member, member_input = read_member(raw_member, f"members[{index}].", today)
+            data.errors += member_input.errors
+            if member is not None:
+                members.append(member)
+    _check_unique_numbers(data, members)
+    data.raise_if_errors()
+    assert reference and workflow_key and assignment
+
+    if db.session.scalar(select(Household.id).where(Household.reference == reference)):
+        raise Conflict(_("A household with this reference already exists."), "reference")
+
+    definition = registry().get(workflow_key)
+    household = Household(
+        reference=reference,
+        workflow_key=definition.key,
+        workflow_version=definition.version,
+        assignment_date=assignment,
+        latest_reception_date=latest or add_months(assignment, HOUSING_PERIOD_MONTHS),
+        reception_date=reception,
+        coordinator_id=coordinator.id if coordinator else None,
+        status=HouseholdStatus.OPEN.value,
+    )
+    db.session.add(household)
+    for member in members:
+        household.members.append(_person(member))
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict(_("A household with this reference already exists."), "reference") from exc
+    recompute(household, history.in_swedish(_l("Household registered")), actor)
+    db.session.commit()
+    return household
+
+
+def _person(member: MemberInput) -> Person:
+    return Person(
+        given_name=member.given_name,
+        family_name=member.family_name,
+        birth_date=member.birth_date,
+        personnummer=member.personnummer,
+        samordningsnummer=member.samordningsnummer,
+    )
+
+
+def _check_unique_numbers(data: Input, members: list[MemberInput]) -> None:
+    seen: set[str] = set()
+    for index, member in enumerate(members):
+        number = member.personnummer or member.samordningsnummer
+        if number is None:
+            continue
+        if number in seen:
+            data.error(f"members[{index}].personnummer", _("The same number is given twice."))
+        seen.add(number)
+
+
+def get_household(household_id: int) -> Household:
+    household = db.session.scalar(
+        select(Household)
+        .where(Household.id == household_id)
+        .options(selectinload(Household.members))
+    )
+    if household is None:
+        raise NotFound(_("No such household."), "id")
+    return household
+
+
+def get_person(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise NotFound(_("No such person."), "id")
+    return person
+
+
+def list_households(
+    *,
+    status: str | None = None,
+    workflow: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[Household], int]:
+    query = select(Household)
+    if status:
+        query = query.where(Household.status == status)
+    if workflow:
+        query = query.where(Household.workflow_key == workflow)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = db.session.scalars(
+        query.options(selectinload(Household.members))
+        .order_by(Household.assignment_date.desc(), Household.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return list(items), total
+
+
+def _set(obj: Household | Person, field: str, value: Any, reason: str, actor: User | None) -> bool:
+    old = getattr(obj, field)
+    if old == value:
+        return False
+    household_id = obj.id if isinstance(obj, Household) else obj.household_id
+    history.record(
+        household_id=household_id,
+        entity="household" if isinstance(obj, Household) else "person",
+        entity_id=obj.id,
+        field=field,
+        old=old,
+        new=value,
+        reason=reason,
+        actor=actor,
+    )
+    setattr(obj, field, value)
+    return True
+
+
+def update_household(
+    household_id: int, raw: Mapping[str, Any], actor: User | None, today: date
+) -> list[Moved]:
+    """Change a household's dates or coordinator; open tasks follow the new dates."""
+    household = get_household(household_id)
+    data = Input(raw)
+    changes: dict[str, Any] = {}
+    for field in ("reception_date", "latest_reception_date"):
+        if data.has(field):
+            changes[field] = data.date(field, required=field == "latest_reception_date")
+    if data.has("coordinator_id"):
+        coordinator = _coordinator(data, "coordinator_id")
+        changes["coordinator_id"] = coordinator.id if coordinator else None
+    for field, value in changes.items():
+        if field.endswith("_date") and value is not None and value < household.assignment_date:
+            data.error(field, _("The date is before the assignment date."))
+    unknown = set(data.data) - {"reception_date", "latest_reception_date", "coordinator_id"}
+    for field in sorted(unknown):
+        data.error(field, _("This field cannot be changed here."))
+    data.raise_if_errors()
+    if household.status != HouseholdStatus.OPEN.value:
+        raise Conflict(_("The household is closed."), "status")
+
+    reasons = [
+        _reason(field)
+        for field, value in changes.items()
+        if _set(household, field, value, _reason(field), actor)
+    ]
+    if not reasons:
+        return []
+    moved = recompute(household, "; ".join(reasons), actor)
+    db.session.commit()
+    return moved
+
+
+def _reason(field: str) -> str:
+    labels = {
+        "reception_date": _l("Reception date changed"),
+        "latest_reception_date": _l("Latest reception date changed"),
+        "coordinator_id": _l("Coordinator changed"),
+        "registration_date": _l("Registration (folkbokföring) recorded"),
+        "personnummer": _l("Personnummer recorded"),
+        "personnummer_date": _l("Personnummer date recorded"),
+        "samordningsnummer": _l("Samordningsnummer recorded"),
+        "given_name": _l("Name corrected"),
+        "family_name": _l("Name corrected"),
+        "birth_date": _l("Birth date corrected"),
+    }
+    return history.in_swedish(labels.get(field, field))
+
+
+def update_person(
+    person_id: int, raw: Mapping[str, Any], actor: User | None, today: date
+) -> list[Moved]:
+    """Record a member's registration, personnummer and its date; tasks follow."""
+    person = get_person(person_id)
+    household = get_household(person.household_id)
+    data = Input(raw)
+    allowed = {
+        "registration_date",
+        "personnummer",
+        "personnummer_date",
+        "given_name",
+        "family_name",
+        "birth_date",
+    }
+    for field in sorted(set(data.data) - allowed):
+        data.error(field, _("This field cannot be changed here."))
+    changes: dict[str, Any] = {}
+    for field in ("given_name", "family_name"):
+        if data.has(field):
+            changes[field] = data.text(field, required=True, max_length=100)
+    birth = person.birth_date
+    if data.has("birth_date"):
+        birth = data.date("birth_date", required=True) or birth
+        if birth > today:
+            data.error("birth_date", _("The birth date is in the future."))
+        changes["birth_date"] = birth
+    for field in ("registration_date", "personnummer_date"):
+        if data.has(field):
+            value = data.date(field)
+            if value is not None and value > today:
+                data.error(field, _("The date is in the future."))
+            elif value is not None and value < birth:
+                data.error(field, _("The date is before the birth date."))
+            changes[field] = value
+    if data.has("personnummer"):
+        number, coordination = data.identity_number("personnummer", birth)
+        if coordination:
+            changes["samordningsnummer"] = number
+        else:
+            changes["personnummer"] = number
+            if number and "personnummer_date" not in changes and person.personnummer_date is None:
+                # Skatteverket gives the personnummer with the registration decision.
+                changes["personnummer_date"] = (
+                    changes.get("registration_date") or person.registration_date or today
+                )
+    data.raise_if_errors()
+    if household.status != HouseholdStatus.OPEN.value:
+        raise Conflict(_("The household is closed."), "status")
+    number = changes.get("personnummer") or changes.get("samordningsnummer")
+    if number and db.session.scalar(
+        select(Person.id).where(
+            (Person.personnummer == number) | (Person.samordningsnummer == number),
+            Person.id != person.id,
+        )
+    ):
+        raise Conflict(_("Another person already has this number."), "personnummer")
+
+    reasons = []
+    for field, value in changes.items():
+        reason = f"{_reason(field)}: {person.full_name}"
+        if _set(person, field, value, reason, actor):
+            reasons.append(reason)
+    if not reasons:
+        return []
+    moved = recompute(household, "; ".join(reasons), actor)
+    db.session.commit()
+    return moved
+
+
+def add_member(
+    household_id: int, raw: Mapping[str, Any], actor: User | None, today: date
+) -> Person:
+    """A member who joins later (a newborn, family reunification) gets their tasks."""
+    household = get_household(household_id)
+    member, data = read_member(raw, "", today)
+    data.raise_if_errors()
+    assert member is not None
+    if household.status != HouseholdStatus.OPEN.value:
+        raise Conflict(_("The household is closed."), "status")
+    person = _person(member)
+    household.members.append(person)
+    db.session.flush()
+    history.record(
+        household_id=household.id,
+        entity="person",
+        entity_id=person.id,
+        field="member",
+        old=None,
+        new=person.full_name,
+        reason=history.in_swedish(_l("Member added")),
+        actor=actor,
+    )
+    recompute(
+        household, history.in_swedish(_l("Member added: %(name)s", name=person.full_name)), actor
+    )
+    db.session.commit()
+    return person
