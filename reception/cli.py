@@ -42,8 +42,19 @@ def load_demo() -> None:
         lines = demo.load(today())
     except ServiceError as exc:
         _fail(exc)
-    for line in lines or ["Demo data is already loaded."]:
-        click.echo(line)
+    if not lines:
+        click.echo("Demo data is already loaded.")
+        return
+    click.echo("Demo users:")
+    for line in lines:
+        click.echo(f"  {line}")
+    user = accounts.user_by_email(demo.BRACKE_USERS[0].email)
+    with tenant(db.session, user.municipality_id):
+        _token, raw = tokens.create_token(user, "demo")
+    click.echo(f"API token for {user.email} (shown once):\n  {raw}")
+    click.echo(
+        f"  curl -H 'Authorization: Bearer {raw}' http://127.0.0.1:5000/api/v1/households"
+    )
 
 
 @workflows_cli.command("validate")
