@@ -229,7 +229,7 @@ def _bracke_households(today: date, amira: User, johan: User) -> None:
         d(460),
     )
     for key, days in (
-        ("health_examination_order", 430),
+        ("health_examination", 430),
         ("first_day_food", 422),
         ("airport_pickup", 420),
         ("housing", 425),

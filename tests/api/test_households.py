@@ -95,7 +95,9 @@ def test_acceptance_household_through_the_api(api: ApiClient) -> None:
     mother = adults[0]
     response = api.patch(f"/api/v1/persons/{mother}", {"registration_date": "2026-04-30"})
     assert response.status_code == 200, response.get_json()
-    duty = {t["person_id"]: t for t in tasks_by_key(api, created["id"])["civic_orientation_duty_end"]}
+    duty = {
+        t["person_id"]: t for t in tasks_by_key(api, created["id"])["civic_orientation_duty_end"]
+    }
     assert duty[mother]["due_date"] == "2029-04-30"
     assert duty[adults[1]]["due_date"] is None
 
@@ -181,7 +183,10 @@ def test_member_added_later(api: ApiClient) -> None:
             family(members=[{"given_name": "A", "family_name": "B", "birth_date": "2027-01-01"}]),
             "members[0].birth_date",
         ),
-        (family(members=[{"family_name": "B", "birth_date": "2000-01-01"}]), "members[0].given_name"),
+        (
+            family(members=[{"family_name": "B", "birth_date": "2000-01-01"}]),
+            "members[0].given_name",
+        ),
         (
             family(
                 members=[
