@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -16,6 +16,8 @@ from reception.extensions import babel, db, migrate
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "sv"  # CLI and scheduler: Swedish, the municipality's language
     user = getattr(g, "user", None)
     if user is not None and user.locale in ("sv", "en"):
         return user.locale

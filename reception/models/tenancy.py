@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ForeignKey, event
+from sqlalchemy import ForeignKey, event, select
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -23,6 +23,8 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+
+T = TypeVar("T")
 
 _KEY = "tenant"
 SYSTEM = object()
@@ -42,6 +44,15 @@ class TenantScoped:
     @declared_attr
     def municipality_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("municipality.id"), index=True)
+
+
+def get_in_tenant(session: Session, model: type[T], ident: int) -> T | None:
+    """The row with this id, if the bound municipality may see it.
+
+    Use this instead of `session.get`, which answers from the identity map without
+    a query (and so without the tenant filter) when the object is already loaded.
+    """
+    return session.scalar(select(model).where(model.id == ident))  # type: ignore[attr-defined]
 
 
 def bind_tenant(session: Session, municipality_id: int) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from reception.engine.calendar import add_months
 from reception.extensions import db
 from reception.models import Household, HouseholdStatus, Person, User
+from reception.models.tenancy import get_in_tenant
 from reception.services import history
 from reception.services.checklist import Moved, recompute
 from reception.services.errors import Conflict, FieldError, NotFound
@@ -70,7 +71,7 @@ def _coordinator(data: Input, field: str) -> User | None:
     user_id = data.integer(field, minimum=1)
     if user_id is None:
         return None
-    user = db.session.get(User, user_id)
+    user = get_in_tenant(db.session, User, user_id)
     if user is None or not user.active:
         data.error(field, _("No such user in this municipality."))
         return None
@@ -177,7 +178,7 @@ def get_household(household_id: int) -> Household:
 
 
 def get_person(person_id: int) -> Person:
-    person = db.session.get(Person, person_id)
+    person = get_in_tenant(db.session, Person, person_id)
     if person is None:
         raise NotFound(_("No such person."), "id")
     return person

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from reception.engine.status import TaskStatus
 from reception.extensions import db
 from reception.models import Household, HouseholdStatus, Task, User
+from reception.models.tenancy import get_in_tenant
 from reception.services import history
 from reception.services.checklist import recompute
 from reception.services.errors import Conflict, NotFound
@@ -20,7 +21,7 @@ from reception.services.validation import Input
 
 
 def get_task(task_id: int) -> Task:
-    task = db.session.get(Task, task_id)
+    task = get_in_tenant(db.session, Task, task_id)
     if task is None:
         raise NotFound(_("No such task."), "id")
     return task
@@ -180,7 +181,7 @@ def update(task_id: int, raw: Mapping[str, Any], actor: User | None) -> Task:
     assignee_id = None
     if data.has("assignee_id"):
         assignee_id = data.integer("assignee_id", minimum=1)
-        if assignee_id is not None and db.session.get(User, assignee_id) is None:
+        if assignee_id is not None and get_in_tenant(db.session, User, assignee_id) is None:
             data.error("assignee_id", _("No such user in this municipality."))
     note = data.text("note", max_length=2000) if data.has("note") else None
     data.raise_if_errors()
