@@ -93,3 +93,16 @@ def household_tasks(household_id: int) -> Any:
     tasks = tasks_of(household.id)
     blocked = blockers(household, tasks)
     return jsonify([serialize.task(t, today(), blocked.get(t.id, ())) for t in tasks])
+
+
+@bp.post("/households/<int:household_id>/close")
+@require_role(*WRITERS)
+def close_household(household_id: int) -> Any:
+    household = households.close_household(household_id, json_body(), current_user(), today())
+    return serialize.household(household, today())
+
+
+@bp.post("/households/<int:household_id>/reopen")
+@require_role(*WRITERS)
+def reopen_household(household_id: int) -> Any:
+    return serialize.household(households.reopen_household(household_id, current_user()), today())

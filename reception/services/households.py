@@ -374,3 +374,39 @@ def add_member(
     )
     db.session.commit()
     return person
+
+
+def close_household(
+    household_id: int, raw: Mapping[str, Any], actor: User | None, today: date
+) -> Household:
+    """Close a case (moved away, reception completed, assignment withdrawn …) with a reason."""
+    household = get_household(household_id)
+    data = Input(raw)
+    reason = data.text("reason", required=True, max_length=200)
+    closed_on = data.date("closed_on") or today
+    if closed_on > today:
+        data.error("closed_on", _("The date is in the future."))
+    elif closed_on < household.assignment_date:
+        data.error("closed_on", _("The date is before the assignment date."))
+    data.raise_if_errors()
+    if household.status == HouseholdStatus.CLOSED.value:
+        raise Conflict(_("The household is closed."), "status")
+    why = history.in_swedish(_l("Household closed"))
+    _set(household, "status", HouseholdStatus.CLOSED.value, why, actor)
+    _set(household, "closed_reason", reason, why, actor)
+    _set(household, "closed_on", closed_on, why, actor)
+    db.session.commit()
+    return household
+
+
+def reopen_household(household_id: int, actor: User | None) -> Household:
+    household = get_household(household_id)
+    if household.status != HouseholdStatus.CLOSED.value:
+        raise Conflict(_("The household is open."), "status")
+    why = history.in_swedish(_l("Household reopened"))
+    _set(household, "status", HouseholdStatus.OPEN.value, why, actor)
+    _set(household, "closed_reason", None, why, actor)
+    _set(household, "closed_on", None, why, actor)
+    recompute(household, why, actor)
+    db.session.commit()
+    return household

@@ -329,3 +329,22 @@ def test_workflows_listing(api: ApiClient) -> None:
 
 def test_today_is_swedish_time(api: ApiClient) -> None:
     assert date.today() == date(2026, 5, 1)
+
+
+def test_close_and_reopen(api: ApiClient) -> None:
+    created = api.post("/api/v1/households", family()).get_json()
+    url = f"/api/v1/households/{created['id']}"
+    missing = api.post(f"{url}/close", {})
+    assert missing.status_code == 422 and missing.get_json()["field"] == "reason"
+    closed = api.post(f"{url}/close", {"reason": "Flyttat till annan kommun"})
+    assert closed.status_code == 200
+    assert closed.get_json()["status"] == "closed"
+    assert closed.get_json()["closed_on"] == "2026-05-01"
+    task = tasks_by_key(api, created["id"])["housing"][0]["id"]
+    refused = api.post(f"/api/v1/tasks/{task}/complete")
+    assert refused.status_code == 409 and refused.get_json()["field"] == "status"
+    assert api.patch(url, {"reception_date": "2026-04-21"}).status_code == 409
+    assert api.get("/api/v1/households?status=closed").get_json()["total"] == 1
+    reopened = api.post(f"{url}/reopen").get_json()
+    assert reopened["status"] == "open" and reopened["closed_reason"] is None
+    assert api.post(f"/api/v1/tasks/{task}/complete").status_code == 200
