@@ -27,7 +27,7 @@ from reception.engine.recompute import (
 from reception.engine.status import TaskStatus
 from reception.extensions import db
 from reception.models import Household, Task, User
-from reception.services import history
+from reception.services import history, reimbursements
 from reception.services.workflows import definition_for
 
 
@@ -71,7 +71,11 @@ def _apply_plan(task: Task, planned: PlannedTask) -> None:
 
 
 def recompute(household: Household, reason: str, actor: User | None) -> list[Moved]:
-    """Reconcile the household's tasks with its definition; returns what moved."""
+    """Reconcile the household's tasks with its definition; returns what moved.
+
+    Expected reimbursements depend on the same facts (dates, members, workflow), so they are
+    reconciled here too, in the same transaction and with the same reason.
+    """
     definition = definition_for(household.workflow_key, household.workflow_version)
     db.session.flush()  # new members and completions must have ids and be visible
     tasks = _tasks_of(household)
@@ -111,6 +115,7 @@ def recompute(household: Household, reason: str, actor: User | None) -> list[Mov
             task.status = TaskStatus.OPEN.value
             _apply_plan(task, change.planned)
             _log(task, "due_date", old_due, task.due_date, reason, actor)
+    reimbursements.refresh(household, reason, actor)
     return moved
 
 
