@@ -2,6 +2,7 @@
 
 from reception.models.household import Household, HouseholdStatus, Person
 from reception.models.municipality import Municipality
+from reception.models.protection import ProtectionEndScenario, SettlementQuota
 from reception.models.reimbursement import (
     AllocationYear,
     ExpectedPayment,
@@ -22,8 +23,10 @@ __all__ = [
     "Municipality",
     "PaymentImport",
     "Person",
+    "ProtectionEndScenario",
     "ReceivedPayment",
     "Role",
+    "SettlementQuota",
     "Task",
     "TaskStatus",
     "TenantScoped",
