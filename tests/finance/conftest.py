@@ -18,4 +18,3 @@ def finance_user(municipality: Municipality) -> User:
 @pytest.fixture()
 def finance(app: Flask, finance_user: User) -> ApiClient:
     return ApiClient(app.test_client(), token_for(finance_user))
-

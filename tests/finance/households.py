@@ -7,7 +7,6 @@ from typing import Any
 from tests.conftest import ApiClient
 
 
-
 def family(**overrides: Any) -> dict[str, Any]:
     """Two adults (35 and 33) and two children (12 and 4) on the reception date 2026-04-20."""
     body = {

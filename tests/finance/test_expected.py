@@ -156,7 +156,8 @@ def test_corrected_birth_date_changes_amounts_in_place(api: ApiClient, finance: 
     with system(db.session):
         event = db.session.scalar(
             select(ChangeEvent).where(
-                ChangeEvent.entity == "reimbursement", ChangeEvent.field == "initial_cost 2026-05",
+                ChangeEvent.entity == "reimbursement",
+                ChangeEvent.field == "initial_cost 2026-05",
                 ChangeEvent.old_value == "20661",
             )
         )
