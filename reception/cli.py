@@ -52,9 +52,7 @@ def load_demo() -> None:
     with tenant(db.session, user.municipality_id):
         _token, raw = tokens.create_token(user, "demo")
     click.echo(f"API token for {user.email} (shown once):\n  {raw}")
-    click.echo(
-        f"  curl -H 'Authorization: Bearer {raw}' http://127.0.0.1:5000/api/v1/households"
-    )
+    click.echo(f"  curl -H 'Authorization: Bearer {raw}' http://127.0.0.1:5000/api/v1/households")
 
 
 @workflows_cli.command("validate")
@@ -155,5 +153,7 @@ def revoke_token(prefix: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (init_db, load_demo, workflows_cli, users_cli):
+    from reception.finance_cli import rates_cli, reimbursements_cli
+
+    for command in (init_db, load_demo, workflows_cli, users_cli, rates_cli, reimbursements_cli):
         app.cli.add_command(command)
