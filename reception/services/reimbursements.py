@@ -25,7 +25,7 @@ from reception.engine import reimbursement as calc
 from reception.engine.rates import MissingRateYearError, RateBook, Settlement
 from reception.extensions import db
 from reception.models import AllocationYear, ExpectedPayment, Household, User
-from reception.services import history
+from reception.services import history, protection_rules
 from reception.services.errors import FieldError, ValidationError
 from reception.services.validation import Input
 from reception.services.workflows import definition_for
@@ -79,13 +79,20 @@ def _settlement(settlement: Settlement) -> Calculator:
     return compute
 
 
+def _temporary_protection_housing(household: Household, rates: RateBook) -> Computed:
+    payments, gaps = protection_rules.housing_payments(household, rates)
+    return Computed(payments, gaps)
+
+
 # Keyed by the workflow definition's `variant`. The establishment schablon is the same for
 # everyone settled; the initial-cost schablon differs for the self-settled. Temporary
-# protection adds its own calculator here.
+# protection in the municipality's housing brings the move-in payment and the daily
+# compensation; in their own housing, nothing.
 CALCULATORS: dict[str, Calculator] = {
     "reception_centre": _settlement(Settlement.ASSIGNED),
     "resettled": _settlement(Settlement.ASSIGNED),
     "self_settled": _settlement(Settlement.SELF_SETTLED),
+    "temporary_protection_housing": _temporary_protection_housing,
 }
 
 
