@@ -272,3 +272,22 @@ def test_nothing_is_half_written_when_the_transition_fails(
         assert db.session.scalar(select(func.count()).select_from(Household)) == 1
         assert db.session.scalar(select(func.count()).select_from(ChangeEvent)) == events
         assert db.session.get(Person, olena["id"]).registration_date is None
+
+
+def test_own_housing_continues_as_self_settled(
+    api: ApiClient, july: date, municipality: Municipality
+) -> None:
+    body = tp_family(workflow="temporary-protection-own-housing", reception_date="2026-01-20")
+    del body["move_in_date"]
+    household = api.post("/api/v1/households", body).get_json()
+    planned = tasks(api, household["id"])
+    assert "move_in" not in planned and "daily_compensation_start" not in planned
+    assert dues(planned["protection_end_alert"]) == ["2026-12-05"]
+    assert expected(municipality, household["id"], "tp_daily") == {}
+
+    register_everyone(api, household, "2026-07-01")
+    chain = api.get(f"/api/v1/households/{household['id']}/chain").get_json()
+    case = chain["households"][1]
+    assert case["workflow"] == "self-settled"
+    # Self-settled: no initial cost at the assigned rate, but the establishment schablon.
+    assert min(expected(municipality, case["id"], "establishment")) == date(2026, 8, 1)
