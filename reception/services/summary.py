@@ -113,13 +113,13 @@ def _dates(households: list[Household], lang: str) -> list[Line]:
             protected = protected or household.status == HouseholdStatus.OPEN.value
             eligible = protection_rules.registration_eligible_date(person)
             text = _l(
-                "%(name)s: may apply for population registration (folkbokföring) from",
+                "%(name)s: first day to apply for population registration (folkbokföring)",
                 name=person.given_name,
             )
             lines.append(_line(eligible, text, lang))
     if protected:
         last_day = rules.last_protected_day(protection_rules.protection_end())
-        text = _l("Temporary protection is valid up to and including")
+        text = _l("Last day of temporary protection")
         lines.append(_line(last_day, text, lang))
     return sorted(lines, key=lambda line: (line.on is None, line.on or date.min))
 

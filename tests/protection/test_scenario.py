@@ -173,7 +173,7 @@ def test_summary_for_the_family_in_three_languages(api: ApiClient, may: date) ->
     page = uk.get_data(as_text=True)
     assert '<html lang="uk">' in page
     assert "<h1>Наступні кроки для вашої родини</h1>" in page
-    assert "Тимчасовий захист діє до (включно)" in page
+    assert "Останній день тимчасового захисту" in page
     assert "4 березня 2027" in page  # the last protected day, written in Ukrainian
     assert "Olena: подати заяву на курси шведської мови (SFI)" in page
     assert "@media print" in page
