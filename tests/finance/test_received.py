@@ -102,8 +102,8 @@ def test_a_bad_file_stores_nothing_and_names_every_row_and_column(finance: ApiCl
         "rows[4].Personnummer",
         "rows[5].Personnummer",
     ]
-    assert body["errors"][0]["error"].startswith("Row 3, column Belopp:")
-    assert "öre" in body["errors"][0]["error"]
+    assert body["errors"][0]["error"].startswith("Rad 3, kolumn Belopp:")  # the user is sv
+    assert "ören godtas inte" in body["errors"][0]["error"]
     assert stored() == (0, 0)
 
 

@@ -92,7 +92,7 @@ def test_reconciliation_api_and_exports(ledger: dict, finance: ApiClient) -> Non
     )
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0][5] == "Expected (kr)"
+    assert values[0][5] == "Förväntat (kr)"  # headings in the user's language
     assert values[-1][5:8] == (391982, 143571, 143571 - 391982)
     assert all(type(v) is int for row in values[1:] for v in row[5:8])
 
