@@ -293,15 +293,24 @@ class Chain:
     events: list[ChangeEvent] = field(default_factory=list)
 
 
+def _household(household_id: int) -> Household | None:
+    # A query, not session.get: the identity map could hand back another tenant's row.
+    return db.session.scalar(
+        select(Household)
+        .where(Household.id == household_id)
+        .options(selectinload(Household.members))
+    )
+
+
 def chain(household_id: int, limit: int = 1000) -> Chain:
     """Every case linked to this one (earlier and later), and all their history."""
-    start = db.session.get(Household, household_id)
+    start = _household(household_id)
     if start is None:
         raise NotFound(_("No such household."), "id")
     root = start
     seen = {root.id}
     while root.previous_household_id is not None and root.previous_household_id not in seen:
-        parent = db.session.get(Household, root.previous_household_id)
+        parent = _household(root.previous_household_id)
         if parent is None:
             break
         root = parent

@@ -186,3 +186,25 @@ def test_summary_for_the_family_in_three_languages(api: ApiClient, may: date) ->
     wrong = api.get(f"{url}?lang=de")
     assert wrong.status_code == 422 and wrong.get_json()["field"] == "lang"
     assert api.get("/api/v1/households/999999/summary").status_code == 404
+
+
+def test_other_municipalities_see_nothing(
+    app: Flask, api: ApiClient, may: date, other_municipality: Municipality
+) -> None:
+    household = api.post("/api/v1/households", FAMILY).get_json()
+    stranger = accounts.create_user(
+        other_municipality, "lena@ragunda.example", "Lena Östlund", ["coordinator", "manager"]
+    )
+    other = ApiClient(app.test_client(), token_for(stranger))
+    for url in (
+        f"/api/v1/households/{household['id']}/chain",
+        f"/api/v1/households/{household['id']}/summary?lang=uk",
+    ):
+        assert other.get(url).status_code == 404, url
+    # Another municipality's scenario leaves this one's households alone.
+    changed = other.put(
+        "/api/v1/protection-end", {"protection_end": "2026-10-01", "reason": "Ragunda"}
+    )
+    assert changed.get_json()["households_recomputed"] == 0
+    assert alert(api, household["id"])["due_date"] == "2026-12-05"
+    assert api.get("/api/v1/protection-end").get_json()["scenario"] is None
