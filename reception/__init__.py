@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from reception.config import PROJECT_ROOT, default_settings
 from reception.engine.definitions import load_directory
+from reception.engine.rates import RateError, load_rates
 from reception.extensions import babel, db, migrate
 
 
@@ -44,6 +45,14 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
 
     # Loaded once: a broken definition stops start-up with the file and field named.
     app.extensions["workflows"] = load_directory(Path(app.config["WORKFLOWS_DIR"]))
+    try:
+        app.extensions["rates"] = load_rates(Path(app.config["RATES_DIR"]))
+    except RateError as exc:
+        # Expected payments would be wrong or missing: refuse to start, naming file and field.
+        raise RuntimeError(
+            f"cannot start: invalid reimbursement rates (RATES_DIR): {exc}. "
+            "Check with: flask --app wsgi rates validate DIR"
+        ) from exc
 
     from reception.api import bp as api_bp
     from reception.cli import register_cli

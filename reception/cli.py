@@ -153,5 +153,7 @@ def revoke_token(prefix: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (init_db, load_demo, workflows_cli, users_cli):
+    from reception.finance_cli import rates_cli, reimbursements_cli
+
+    for command in (init_db, load_demo, workflows_cli, users_cli, rates_cli, reimbursements_cli):
         app.cli.add_command(command)

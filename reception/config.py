@@ -38,6 +38,7 @@ def default_settings(instance_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WORKFLOWS_DIR": os.environ.get("WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
+        "RATES_DIR": os.environ.get("RATES_DIR", str(PROJECT_ROOT / "rates")),
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),

@@ -3,6 +3,10 @@
 English message ids are the source text; `sv` is the default UI language and
 holds the Swedish text; `en` holds the same English text so that every string
 has an explicit entry in both catalogues.
+
+`uk` (Ukrainian) is a partial catalogue: only the pages written for households
+(PARTIAL_SOURCES) are in it, translated by hand, and it is never filled with
+English; a string it lacks falls back to the English msgid.
 """
 
 from __future__ import annotations
@@ -17,7 +21,11 @@ from babel.messages.pofile import read_po, write_po
 from reception.config import PROJECT_ROOT
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
-LOCALES = ("sv", "en")
+LOCALES = ("sv", "en", "uk")
+# Locales that hold only the strings of some files: locale -> path prefixes.
+PARTIAL_SOURCES = {
+    "uk": ("reception/services/summary.py", "templates/summary/"),
+}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 METHODS = [("reception/**.py", "python"), ("templates/**.html", "jinja2")]
 
@@ -39,11 +47,23 @@ def extract() -> Catalog:
     return template
 
 
-def update() -> dict[str, list[str]]:
+def _only_from(template: Catalog, prefixes: tuple[str, ...]) -> Catalog:
+    partial = Catalog(project="Mottagning", charset="utf-8")
+    for message in template:
+        if message.id and any(
+            filename.startswith(prefixes) for filename, _line in message.locations
+        ):
+            partial[message.id] = message
+    return partial
+
+
+def update(locales: tuple[str, ...] = LOCALES) -> dict[str, list[str]]:
     """Merge the extracted strings into each catalogue; returns untranslated ids per locale."""
-    template = extract()
+    full = extract()
     missing: dict[str, list[str]] = {}
-    for locale in LOCALES:
+    for locale in locales:
+        prefixes = PARTIAL_SOURCES.get(locale)
+        template = _only_from(full, prefixes) if prefixes else full
         path = _catalog_path(locale)
         if path.exists():
             with path.open("rb") as handle:

@@ -120,6 +120,14 @@ class ApiClient:
             url, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
         )
 
+    def put(self, url: str, json: Any = None, **kwargs: Any):
+        return self.client.put(
+            url, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
+        )
+
+    def delete(self, url: str, **kwargs: Any):
+        return self.client.delete(url, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
 
 def token_for(user: User) -> str:
     with tenant(db.session, user.municipality_id):

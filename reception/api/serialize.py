@@ -12,6 +12,7 @@ from reception.engine.calendar import age_on
 from reception.engine.definitions import TaskDefinition, Text, WorkflowDefinition
 from reception.engine.status import TaskStatus
 from reception.models import Household, Person, Task
+from reception.services import protection_rules
 from reception.services.checklist import Moved
 
 
@@ -35,6 +36,10 @@ def person(p: Person, today: date) -> dict[str, Any]:
         "samordningsnummer": p.samordningsnummer,
         "registration_date": _iso(p.registration_date),
         "personnummer_date": _iso(p.personnummer_date),
+        "samordningsnummer_date": _iso(p.samordningsnummer_date),
+        "permit_date": _iso(p.permit_date),
+        "registration_eligible_date": _iso(protection_rules.registration_eligible_date(p)),
+        "previous_person_id": p.previous_person_id,
     }
 
 
@@ -48,6 +53,9 @@ def household(h: Household, today: date, *, members: bool = True) -> dict[str, A
         "assignment_date": _iso(h.assignment_date),
         "latest_reception_date": _iso(h.latest_reception_date),
         "reception_date": _iso(h.reception_date),
+        "move_in_date": _iso(h.move_in_date),
+        "move_out_date": _iso(h.move_out_date),
+        "previous_household_id": h.previous_household_id,
         "coordinator_id": h.coordinator_id,
         "closed_reason": h.closed_reason,
         "closed_on": _iso(h.closed_on),

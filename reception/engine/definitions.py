@@ -20,8 +20,22 @@ from reception.engine.calendar import Roll, Unit
 
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "workflow.schema.json"
 
-HOUSEHOLD_ANCHORS = ("assignment_date", "latest_reception_date", "reception_date")
-PERSON_ANCHORS = ("registration_date", "personnummer_date", "birth_date")
+HOUSEHOLD_ANCHORS = (
+    "assignment_date",
+    "latest_reception_date",
+    "reception_date",
+    "move_in_date",
+    "move_out_date",
+    "protection_end",
+)
+PERSON_ANCHORS = (
+    "registration_date",
+    "personnummer_date",
+    "birth_date",
+    "samordningsnummer_date",
+    "permit_date",
+    "registration_eligible_date",
+)
 TASK_ANCHOR_PREFIX = "task:"
 
 HOUSEHOLD_FACTS = ("household.has_children", "household.adult_count", "household.child_count")

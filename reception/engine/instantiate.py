@@ -33,6 +33,11 @@ class PersonFacts:
     personnummer_date: date | None = None
     has_personnummer: bool = False
     has_samordningsnummer: bool = False
+    # Temporary protection: when the samordningsnummer and the permit were given, and the
+    # first day registration (folkbokföring) may be applied for (see engine/protection.py).
+    samordningsnummer_date: date | None = None
+    permit_date: date | None = None
+    registration_eligible_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,11 @@ class HouseholdFacts:
     latest_reception_date: date
     reception_date: date | None = None
     persons: tuple[PersonFacts, ...] = ()
+    # Temporary protection: move into and out of the municipality's housing, and the first
+    # day without protection (the municipality's scenario, else the day after the permits).
+    move_in_date: date | None = None
+    move_out_date: date | None = None
+    protection_end: date | None = None
 
     @property
     def reference_date(self) -> date:

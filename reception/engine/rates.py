@@ -172,6 +172,7 @@ class TemporaryProtectionRates:
     daily_child_sek: int
     adult_age: int
     permits_valid_through: date
+    registration_after_months: int
     source: str
 
 
@@ -236,10 +237,17 @@ class RateBook:
     @property
     def protection_valid_through(self) -> date:
         """Last day of temporary protection according to the newest file."""
+        return self._newest_temporary_protection().permits_valid_through
+
+    @property
+    def registration_after_months(self) -> int:
+        """Months with temporary protection before registration may be applied for."""
+        return self._newest_temporary_protection().registration_after_months
+
+    def _newest_temporary_protection(self) -> TemporaryProtectionRates:
         if not self._temporary_protection:
             raise RateError(f"no {TEMPORARY_PROTECTION_DIR} rate files are loaded")
-        newest = next(reversed(self._temporary_protection.values()))
-        return newest.permits_valid_through
+        return next(reversed(self._temporary_protection.values()))
 
 
 def _lookup(kind: str, table: Mapping[int, _T], year: int, allow_fallback: bool) -> _T:
@@ -397,6 +405,7 @@ def _temporary_protection(path: Path) -> TemporaryProtectionRates:
         permits_valid_through=_parse_date(
             path, data["permits_valid_through"], "permits_valid_through"
         ),
+        registration_after_months=data["registration_after_months"],
         source=data["source"],
     )
 

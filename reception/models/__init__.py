@@ -2,18 +2,31 @@
 
 from reception.models.household import Household, HouseholdStatus, Person
 from reception.models.municipality import Municipality
+from reception.models.protection import ProtectionEndScenario, SettlementQuota
+from reception.models.reimbursement import (
+    AllocationYear,
+    ExpectedPayment,
+    PaymentImport,
+    ReceivedPayment,
+)
 from reception.models.task import ChangeEvent, Task, TaskStatus
 from reception.models.tenancy import TenantScoped
 from reception.models.user import ApiToken, Role, User
 
 __all__ = [
+    "AllocationYear",
     "ApiToken",
     "ChangeEvent",
+    "ExpectedPayment",
     "Household",
     "HouseholdStatus",
     "Municipality",
+    "PaymentImport",
     "Person",
+    "ProtectionEndScenario",
+    "ReceivedPayment",
     "Role",
+    "SettlementQuota",
     "Task",
     "TaskStatus",
     "TenantScoped",

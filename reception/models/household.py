@@ -35,6 +35,14 @@ class Household(TenantScoped, db.Model):
     assignment_date: Mapped[date] = mapped_column(Date)
     latest_reception_date: Mapped[date] = mapped_column(Date)
     reception_date: Mapped[date | None] = mapped_column(Date)
+    # Temporary protection: into and out of the municipality's housing (payments run between).
+    move_in_date: Mapped[date | None] = mapped_column(Date)
+    move_out_date: Mapped[date | None] = mapped_column(Date)
+    # The case this one continues: a settlement case opened when members under temporary
+    # protection were registered points at their temporary-protection case.
+    previous_household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("household.id"), index=True
+    )
     coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default=HouseholdStatus.OPEN.value, index=True)
     closed_reason: Mapped[str | None] = mapped_column(String(200))
@@ -45,6 +53,7 @@ class Household(TenantScoped, db.Model):
     )
 
     coordinator: Mapped[User | None] = relationship()
+    previous_household: Mapped[Household | None] = relationship(remote_side="Household.id")
     members: Mapped[list[Person]] = relationship(
         back_populates="household", order_by="Person.birth_date, Person.id"
     )
@@ -67,6 +76,12 @@ class Person(TenantScoped, db.Model):
     samordningsnummer: Mapped[str | None] = mapped_column(String(13))
     registration_date: Mapped[date | None] = mapped_column(Date)
     personnummer_date: Mapped[date | None] = mapped_column(Date)
+    # Temporary protection: the permit and samordningsnummer dates start the year after
+    # which registration may be applied for.
+    samordningsnummer_date: Mapped[date | None] = mapped_column(Date)
+    permit_date: Mapped[date | None] = mapped_column(Date)
+    # The same human being's record in the earlier (temporary-protection) case.
+    previous_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     household: Mapped[Household] = relationship(back_populates="members")

@@ -27,7 +27,7 @@ from reception.engine.recompute import (
 from reception.engine.status import TaskStatus
 from reception.extensions import db
 from reception.models import Household, Task, User
-from reception.services import history
+from reception.services import history, protection_rules, reimbursements
 from reception.services.workflows import definition_for
 
 
@@ -41,10 +41,19 @@ class Moved:
 
 
 def facts_of(household: Household) -> HouseholdFacts:
+    temporary_protection = protection_rules.is_temporary_protection(household)
+    members = household.members
+    if temporary_protection:
+        # A registered person has left the temporary-protection workflow and continues in a
+        # settlement case (services/protection.py); their open tasks here are withdrawn.
+        members = [p for p in members if p.registration_date is None]
     return HouseholdFacts(
         assignment_date=household.assignment_date,
         latest_reception_date=household.latest_reception_date,
         reception_date=household.reception_date,
+        move_in_date=household.move_in_date,
+        move_out_date=household.move_out_date,
+        protection_end=protection_rules.protection_end() if temporary_protection else None,
         persons=tuple(
             PersonFacts(
                 id=p.id,
@@ -53,8 +62,11 @@ def facts_of(household: Household) -> HouseholdFacts:
                 personnummer_date=p.personnummer_date,
                 has_personnummer=p.personnummer is not None,
                 has_samordningsnummer=p.samordningsnummer is not None,
+                samordningsnummer_date=p.samordningsnummer_date,
+                permit_date=p.permit_date,
+                registration_eligible_date=protection_rules.registration_eligible_date(p),
             )
-            for p in household.members
+            for p in members
         ),
     )
 
@@ -71,7 +83,11 @@ def _apply_plan(task: Task, planned: PlannedTask) -> None:
 
 
 def recompute(household: Household, reason: str, actor: User | None) -> list[Moved]:
-    """Reconcile the household's tasks with its definition; returns what moved."""
+    """Reconcile the household's tasks with its definition; returns what moved.
+
+    Expected reimbursements depend on the same facts (dates, members, workflow), so they are
+    reconciled here too, in the same transaction and with the same reason.
+    """
     definition = definition_for(household.workflow_key, household.workflow_version)
     db.session.flush()  # new members and completions must have ids and be visible
     tasks = _tasks_of(household)
@@ -111,6 +127,7 @@ def recompute(household: Household, reason: str, actor: User | None) -> list[Mov
             task.status = TaskStatus.OPEN.value
             _apply_plan(task, change.planned)
             _log(task, "due_date", old_due, task.due_date, reason, actor)
+    reimbursements.refresh(household, reason, actor)
     return moved
 
 

@@ -16,7 +16,7 @@ from stdnum import luhn
 from reception.extensions import db
 from reception.models import Household, Municipality, Task, User
 from reception.models.tenancy import tenant
-from reception.services import accounts, households, tasks
+from reception.services import accounts, demo_finance, demo_protection, households, tasks
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,8 @@ def load(today: date) -> list[str]:
         ]
         with tenant(db.session, bracke.id):
             _bracke_households(today, users[0], users[1])
+            demo_protection.load(today, users[0], users[2])
+            demo_finance.load(today, users[3])
         lines.append("Bräcke kommun (2260): " + ", ".join(u.email for u in users))
     if db.session.scalar(select(Municipality).where(Municipality.code == "2303")) is None:
         ragunda = accounts.create_municipality("2303", "Ragunda kommun")

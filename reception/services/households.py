@@ -17,7 +17,7 @@ from reception.engine.calendar import add_months
 from reception.extensions import db
 from reception.models import Household, HouseholdStatus, Person, User
 from reception.models.tenancy import get_in_tenant
-from reception.services import history
+from reception.services import history, protection, protection_rules
 from reception.services.checklist import Moved, recompute
 from reception.services.errors import Conflict, FieldError, NotFound
 from reception.services.validation import Input
@@ -35,6 +35,8 @@ class MemberInput:
     birth_date: date
     personnummer: str | None
     samordningsnummer: str | None
+    samordningsnummer_date: date | None = None
+    permit_date: date | None = None
 
 
 def read_member(raw: Any, prefix: str, today: date) -> tuple[MemberInput | None, Input]:
@@ -55,6 +57,7 @@ def read_member(raw: Any, prefix: str, today: date) -> tuple[MemberInput | None,
         data.error("birth_date", _("The birth date is before 1900."))
         birth = None
     number, coordination = data.identity_number("personnummer", birth)
+    permit_dates = {field: _past_date(data, field, birth, today) for field in PERMIT_DATE_FIELDS}
     if data.errors or given is None or family is None or birth is None:
         return None, data
     member = MemberInput(
@@ -63,8 +66,61 @@ def read_member(raw: Any, prefix: str, today: date) -> tuple[MemberInput | None,
         birth_date=birth,
         personnummer=None if coordination else number,
         samordningsnummer=number if coordination else None,
+        **permit_dates,
     )
     return member, data
+
+
+# Temporary protection: when the permit and the samordningsnummer were given.
+PERMIT_DATE_FIELDS = ("samordningsnummer_date", "permit_date")
+HOUSING_DATE_FIELDS = ("move_in_date", "move_out_date")
+
+
+def _past_date(data: Input, field: str, birth: date | None, today: date) -> date | None:
+    if not data.has(field):
+        return None
+    value = data.date(field)
+    if value is not None and value > today:
+        data.error(field, _("The date is in the future."))
+        return None
+    if value is not None and birth is not None and value < birth:
+        data.error(field, _("The date is before the birth date."))
+        return None
+    return value
+
+
+def _housing_dates(
+    data: Input, workflow_key: str | None, assignment: date | None, current: Mapping[str, Any]
+) -> dict[str, date | None]:
+    """Move-in and move-out of the municipality's housing, checked against each other.
+
+    Only temporary-protection households in the municipality's housing have them: the
+    compensation per day in that housing runs between the two dates.
+    """
+    changes: dict[str, date | None] = {}
+    for field in HOUSING_DATE_FIELDS:
+        if data.has(field):
+            changes[field] = data.date(field)
+    if not changes:
+        return changes
+    if workflow_key is not None and workflow_key in registry():
+        variant = registry().get(workflow_key).variant
+        if variant != "temporary_protection_housing":
+            for field in changes:
+                data.error(
+                    field,
+                    _("Only households with temporary protection in the municipality's housing."),
+                )
+            return {}
+    move_in = changes.get("move_in_date", current.get("move_in_date"))
+    move_out = changes.get("move_out_date", current.get("move_out_date"))
+    if move_in is not None and assignment is not None and move_in < assignment:
+        data.error("move_in_date", _("The date is before the assignment date."))
+    if move_out is not None and move_in is None:
+        data.error("move_out_date", _("A move-out needs a move-in date."))
+    elif move_out is not None and move_in is not None and move_out <= move_in:
+        data.error("move_out_date", _("The move-out must be after the move-in."))
+    return changes
 
 
 def _coordinator(data: Input, field: str) -> User | None:
@@ -101,6 +157,7 @@ def create_household(raw: Mapping[str, Any], actor: User | None, today: date) ->
                 _("The latest reception date is before the assignment date."),
             )
     coordinator = _coordinator(data, "coordinator_id")
+    housing = _housing_dates(data, workflow_key, assignment, {})
 
     raw_members = data.data.get("members")
     members: list[MemberInput] = []
@@ -131,6 +188,7 @@ def create_household(raw: Mapping[str, Any], actor: User | None, today: date) ->
         reception_date=reception,
         coordinator_id=coordinator.id if coordinator else None,
         status=HouseholdStatus.OPEN.value,
+        **housing,
     )
     db.session.add(household)
     for member in members:
@@ -152,6 +210,8 @@ def _person(member: MemberInput) -> Person:
         birth_date=member.birth_date,
         personnummer=member.personnummer,
         samordningsnummer=member.samordningsnummer,
+        samordningsnummer_date=member.samordningsnummer_date,
+        permit_date=member.permit_date,
     )
 
 
@@ -241,7 +301,16 @@ def update_household(
     for field, value in changes.items():
         if field.endswith("_date") and value is not None and value < household.assignment_date:
             data.error(field, _("The date is before the assignment date."))
-    unknown = set(data.data) - {"reception_date", "latest_reception_date", "coordinator_id"}
+    changes.update(
+        _housing_dates(
+            data,
+            household.workflow_key,
+            household.assignment_date,
+            {f: getattr(household, f) for f in HOUSING_DATE_FIELDS},
+        )
+    )
+    editable = {"reception_date", "latest_reception_date", "coordinator_id", *HOUSING_DATE_FIELDS}
+    unknown = set(data.data) - editable
     for field in sorted(unknown):
         data.error(field, _("This field cannot be changed here."))
     data.raise_if_errors()
@@ -265,6 +334,10 @@ def _reason(field: str) -> str:
         "reception_date": _l("Reception date changed"),
         "latest_reception_date": _l("Latest reception date changed"),
         "coordinator_id": _l("Coordinator changed"),
+        "move_in_date": _l("Move-in date recorded"),
+        "move_out_date": _l("Move-out date recorded"),
+        "samordningsnummer_date": _l("Samordningsnummer date recorded"),
+        "permit_date": _l("Permit date recorded"),
         "registration_date": _l("Registration (folkbokföring) recorded"),
         "personnummer": _l("Personnummer recorded"),
         "personnummer_date": _l("Personnummer date recorded"),
@@ -290,6 +363,7 @@ def update_person(
         "given_name",
         "family_name",
         "birth_date",
+        *PERMIT_DATE_FIELDS,
     }
     for field in sorted(set(data.data) - allowed):
         data.error(field, _("This field cannot be changed here."))
@@ -311,6 +385,9 @@ def update_person(
             elif value is not None and value < birth:
                 data.error(field, _("The date is before the birth date."))
             changes[field] = value
+    for field in PERMIT_DATE_FIELDS:
+        if data.has(field):
+            changes[field] = _past_date(data, field, birth, today)
     if data.has("personnummer"):
         number, coordination = data.identity_number("personnummer", birth)
         if coordination:
@@ -325,6 +402,21 @@ def update_person(
     data.raise_if_errors()
     if household.status != HouseholdStatus.OPEN.value:
         raise Conflict(_("The household is closed."), "status")
+    temporary_protection = protection_rules.is_temporary_protection(household)
+    registers = (
+        temporary_protection
+        and person.registration_date is None
+        and changes.get("registration_date") is not None
+    )
+    if (
+        temporary_protection
+        and person.registration_date is not None
+        and changes.get("registration_date", person.registration_date) != person.registration_date
+    ):
+        raise Conflict(
+            _("The person has moved on to a settlement case; correct the date there."),
+            "registration_date",
+        )
     number = changes.get("personnummer") or changes.get("samordningsnummer")
     if number and db.session.scalar(
         select(Person.id).where(
@@ -342,6 +434,8 @@ def update_person(
     if not reasons:
         return []
     moved = recompute(household, "; ".join(reasons), actor)
+    if registers:
+        protection.continue_after_registration(household, person, actor)
     db.session.commit()
     return moved
 

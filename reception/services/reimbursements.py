@@ -1,0 +1,377 @@
+"""Expected payments: the ledger of what the state should pay, kept in line with the facts.
+
+The pure calculator (engine/reimbursement.py) says what a household should bring in; this
+module stores that as ExpectedPayment rows and reconciles them in place whenever the facts
+change (checklist.recompute calls refresh() after every anchor change), writing each changed
+amount to the history with the reason. It also holds the municipality-level payments
+(fördelningstal places), the monthly forecast and the municipality-wide recompute that
+finance runs after adding a year's rates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from reception.engine import reimbursement as calc
+from reception.engine.rates import MissingRateYearError, RateBook, Settlement
+from reception.extensions import db
+from reception.models import AllocationYear, ExpectedPayment, Household, User
+from reception.services import history, protection_rules
+from reception.services.errors import FieldError, ValidationError
+from reception.services.validation import Input
+from reception.services.workflows import definition_for
+
+ENTITY = "reimbursement"
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
+
+
+def rate_book() -> RateBook:
+    """The rates loaded (and validated) at start-up."""
+    return current_app.extensions["rates"]
+
+
+@dataclass
+class Computed:
+    """What the calculator says a household should bring in, and what it could not compute."""
+
+    payments: list[calc.ExpectedPayment] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
+
+
+Calculator = Callable[[Household, RateBook], Computed]
+
+
+def _settlement(settlement: Settlement) -> Calculator:
+    def compute(household: Household, rates: RateBook) -> Computed:
+        result = Computed()
+        received = household.reception_date
+        if received is None:
+            return result  # nothing is paid before the household is received
+        for person in household.members:
+            if person.birth_date > received:
+                # Born after the reception: not a newly arrived person, no schablon.
+                continue
+            for make in (
+                lambda p=person: calc.establishment_schedule(
+                    p.id, p.birth_date, received, rates, allow_fallback=True
+                ),
+                lambda p=person: calc.initial_cost_payment(
+                    p.id, p.birth_date, received, settlement, rates, allow_fallback=True
+                ),
+            ):
+                try:
+                    result.payments += make()
+                except MissingRateYearError as exc:
+                    # Before the first rate file: shown, never guessed.
+                    result.gaps.append(f"{person.full_name}: {exc}")
+        return result
+
+    return compute
+
+
+def _temporary_protection_housing(household: Household, rates: RateBook) -> Computed:
+    payments, gaps = protection_rules.housing_payments(household, rates)
+    return Computed(payments, gaps)
+
+
+# Keyed by the workflow definition's `variant`. The establishment schablon is the same for
+# everyone settled; the initial-cost schablon differs for the self-settled. Temporary
+# protection in the municipality's housing brings the move-in payment and the daily
+# compensation; in their own housing, nothing.
+CALCULATORS: dict[str, Calculator] = {
+    "reception_centre": _settlement(Settlement.ASSIGNED),
+    "resettled": _settlement(Settlement.ASSIGNED),
+    "self_settled": _settlement(Settlement.SELF_SETTLED),
+    "temporary_protection_housing": _temporary_protection_housing,
+}
+
+
+def variant_of(household: Household) -> str:
+    return definition_for(household.workflow_key, household.workflow_version).variant
+
+
+def compute_household(household: Household, rates: RateBook | None = None) -> Computed:
+    """Expected payments for a household, dispatched by its workflow variant."""
+    calculator = CALCULATORS.get(variant_of(household))
+    if calculator is None:
+        return Computed()
+    return calculator(household, rates or rate_book())
+
+
+@dataclass(frozen=True)
+class LedgerChange:
+    kind: str
+    month: date
+    person_id: int | None
+    old_sek: int | None
+    new_sek: int | None
+
+
+@dataclass
+class Refreshed:
+    changes: list[LedgerChange] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
+
+
+def _key(person_id: int | None, kind: str, month: date) -> tuple[int, str, date]:
+    return (person_id or 0, kind, month)
+
+
+def _field(kind: str, month: date) -> str:
+    return f"{kind} {month:%Y-%m}"
+
+
+def _apply(
+    existing: Iterable[ExpectedPayment],
+    wanted: Sequence[calc.ExpectedPayment],
+    household_id: int | None,
+    reason: str,
+    actor: User | None,
+) -> list[LedgerChange]:
+    """Bring stored rows in line with the computed ones, in place; log every amount change.
+
+    Rows are keyed by (person, kind, month): a changed amount updates the row, a new key
+    adds one, a key no longer computed is deleted with its old amount kept in the history.
+    Municipality-level rows (no household) have no household history; their source is the
+    AllocationYear row, which records who changed it and when.
+    """
+    rows = {_key(r.person_id, r.kind, r.month): r for r in existing}
+    changes: list[LedgerChange] = []
+    added: list[ExpectedPayment] = []
+    for payment in wanted:
+        row = rows.pop(_key(payment.person_id, payment.kind, payment.month), None)
+        if row is None:
+            row = ExpectedPayment(
+                household_id=household_id,
+                person_id=payment.person_id,
+                kind=str(payment.kind),
+                month=payment.month,
+                amount_sek=payment.amount_sek,
+                rule=payment.rule[:400],
+                rate_year=payment.rate_year,
+                age_used=payment.age_used,
+            )
+            db.session.add(row)
+            added.append(row)
+            changes.append(
+                LedgerChange(payment.kind, payment.month, payment.person_id, None, row.amount_sek)
+            )
+            continue
+        if row.amount_sek != payment.amount_sek:
+            changes.append(
+                LedgerChange(
+                    payment.kind,
+                    payment.month,
+                    payment.person_id,
+                    row.amount_sek,
+                    payment.amount_sek,
+                )
+            )
+            _log(row, household_id, row.amount_sek, payment.amount_sek, reason, actor)
+            row.amount_sek = payment.amount_sek
+        row.rule = payment.rule[:400]
+        row.rate_year = payment.rate_year
+        row.age_used = payment.age_used
+    for row in rows.values():
+        changes.append(LedgerChange(row.kind, row.month, row.person_id, row.amount_sek, None))
+        _log(row, household_id, row.amount_sek, None, reason, actor)
+        db.session.delete(row)
+    if added and household_id is not None:
+        db.session.flush()  # the history names the row by id
+        for row in added:
+            _log(row, household_id, None, row.amount_sek, reason, actor)
+    return changes
+
+
+def _log(
+    row: ExpectedPayment,
+    household_id: int | None,
+    old: int | None,
+    new: int | None,
+    reason: str,
+    actor: User | None,
+) -> None:
+    if household_id is None:
+        return
+    history.record(
+        household_id=household_id,
+        entity=ENTITY,
+        entity_id=row.id,
+        field=_field(row.kind, row.month),
+        old=old,
+        new=new,
+        reason=reason,
+        actor=actor,
+    )
+
+
+def refresh(
+    household: Household, reason: str, actor: User | None, rates: RateBook | None = None
+) -> Refreshed:
+    """Reconcile a household's stored expected payments with its current facts.
+
+    Runs inside the caller's transaction (no commit), like checklist.recompute.
+    """
+    computed = compute_household(household, rates)
+    db.session.flush()
+    existing = db.session.scalars(
+        select(ExpectedPayment).where(ExpectedPayment.household_id == household.id)
+    ).all()
+    changes = _apply(existing, computed.payments, household.id, reason, actor)
+    return Refreshed(changes, computed.gaps)
+
+
+def expected_for_household(household_id: int) -> list[ExpectedPayment]:
+    """The household's expected payments, in month order then person and kind."""
+    return list(
+        db.session.scalars(
+            select(ExpectedPayment)
+            .where(ExpectedPayment.household_id == household_id)
+            .order_by(ExpectedPayment.month, ExpectedPayment.person_id, ExpectedPayment.kind)
+        )
+    )
+
+
+# --- municipality-level payments -----------------------------------------------------------
+
+
+def _year(data: Input, name: str = "year") -> int | None:
+    year = data.integer(name, required=True, minimum=FIRST_YEAR)
+    if year is not None and year > LAST_YEAR:
+        data.error(name, _("Must be at most %(n)d.", n=LAST_YEAR))
+        return None
+    return year
+
+
+def read_year(raw: Mapping[str, Any]) -> int:
+    """A year from untrusted input (query string or form), or a ValidationError."""
+    data = Input(raw)
+    year = _year(data)
+    data.raise_if_errors()
+    assert year is not None
+    return year
+
+
+def get_allocation(year: int) -> AllocationYear | None:
+    return db.session.scalar(select(AllocationYear).where(AllocationYear.year == year))
+
+
+def list_allocations() -> list[AllocationYear]:
+    return list(db.session.scalars(select(AllocationYear).order_by(AllocationYear.year)))
+
+
+def set_allocation(year: int, raw: Mapping[str, Any], actor: User | None) -> AllocationYear:
+    """Record the year's fördelningstal; the per-place payment follows at once."""
+    data = Input({**raw, "year": year})
+    checked_year = _year(data)
+    places = data.integer("tp_places", required=True, minimum=0)
+    note = data.text("note", max_length=300)
+    data.raise_if_errors()
+    assert checked_year is not None and places is not None
+    try:
+        wanted = calc.tp_place_payment(checked_year, places, rate_book())
+    except MissingRateYearError as exc:
+        raise ValidationError(
+            [FieldError("year", _("No temporary-protection rates for this year: %(e)s", e=exc))]
+        ) from exc
+    allocation = get_allocation(checked_year)
+    if allocation is None:
+        allocation = AllocationYear(year=checked_year, tp_places=places)
+        db.session.add(allocation)
+    allocation.tp_places = places
+    allocation.note = note
+    allocation.updated_by_id = actor.id if actor else None
+    existing = db.session.scalars(
+        select(ExpectedPayment).where(
+            ExpectedPayment.household_id.is_(None),
+            ExpectedPayment.kind == calc.PaymentKind.TP_PLACE,
+            ExpectedPayment.month == date(checked_year, 1, 1),
+        )
+    ).all()
+    _apply(existing, wanted, None, "", actor)
+    db.session.commit()
+    return allocation
+
+
+# --- forecast ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthTotal:
+    month: date
+    amount_sek: int
+    by_kind: dict[str, int]
+
+
+def forecast(year: int) -> list[MonthTotal]:
+    """Expected kronor per month of ``year``, all twelve months, with the split by kind.
+
+    Summed by the database: PostgreSQL returns a Decimal for SUM(bigint), which converts to
+    int exactly; nothing passes through a float.
+    """
+    rows = db.session.execute(
+        select(ExpectedPayment.month, ExpectedPayment.kind, func.sum(ExpectedPayment.amount_sek))
+        .where(
+            ExpectedPayment.month >= date(year, 1, 1), ExpectedPayment.month < date(year + 1, 1, 1)
+        )
+        .group_by(ExpectedPayment.month, ExpectedPayment.kind)
+    ).all()
+    by_month: dict[date, dict[str, int]] = {date(year, m, 1): {} for m in range(1, 13)}
+    for month, kind, total in rows:
+        by_month[month][kind] = int(total)
+    return [
+        MonthTotal(month, sum(kinds.values(), 0), dict(sorted(kinds.items())))
+        for month, kinds in by_month.items()
+    ]
+
+
+# --- recompute everything --------------------------------------------------------------------
+
+
+@dataclass
+class RecomputeSummary:
+    households: int = 0
+    changed_households: int = 0
+    changes: int = 0
+    gaps: list[str] = field(default_factory=list)
+
+
+def recompute_all(actor: User | None, rates: RateBook | None = None) -> RecomputeSummary:
+    """Recompute every household of the bound municipality, e.g. after new rates.
+
+    One transaction: either every household follows the new rates or none does.
+    """
+    reason = history.in_swedish(_l("Reimbursement rates changed"))
+    summary = RecomputeSummary()
+    households = db.session.scalars(
+        select(Household).options(selectinload(Household.members)).order_by(Household.id)
+    ).all()
+    for household in households:
+        refreshed = refresh(household, reason, actor, rates)
+        summary.households += 1
+        if refreshed.changes:
+            summary.changed_households += 1
+            summary.changes += len(refreshed.changes)
+        summary.gaps += [f"{household.reference}: {gap}" for gap in refreshed.gaps]
+    for allocation in list_allocations():
+        wanted = calc.tp_place_payment(allocation.year, allocation.tp_places, rates or rate_book())
+        existing = db.session.scalars(
+            select(ExpectedPayment).where(
+                ExpectedPayment.household_id.is_(None),
+                ExpectedPayment.kind == calc.PaymentKind.TP_PLACE,
+                ExpectedPayment.month == date(allocation.year, 1, 1),
+            )
+        ).all()
+        summary.changes += len(_apply(existing, wanted, None, reason, actor))
+    db.session.commit()
+    return summary
