@@ -8,6 +8,7 @@ Skipped unless MOTTAGNING_SCREENSHOTS names a directory; nothing is committed:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,11 @@ def test_screenshots(page: Any, live_server: LiveServer, language: str) -> None:
     sign_in(page, COORDINATOR)
     switch_language(page, language)
     page.screenshot(path=directory / f"coordinator-home-{language}.png", full_page=True)
-    page.locator("li.checklist__item a[href*='/households/']").first.click()
-    page.wait_for_load_state()
+    # The household the coordinator's list starts with: the most urgent work.
+    hrefs = page.eval_on_selector_all("main a[href]", "links => links.map(a => a.href)")
+    page.goto(next(h for h in hrefs if re.search(r"/households/\d+$", h)))
     page.screenshot(path=directory / f"household-{language}.png", full_page=True)
+    page.screenshot(path=directory / f"household-top-{language}.png")  # what the eye meets first
     page.context.clear_cookies()
 
     sign_in(page, MANAGER)

@@ -51,17 +51,13 @@ def month_label(month: date) -> str:
     return format_date(month, "LLLL y")
 
 
-def _chart_rows(months: list[MonthCompliance], attribute: str) -> list[tuple[str, Any, str]]:
+def _chart_rows(months: list[MonthCompliance], attribute: str) -> list[tuple[str, int | None, str]]:
+    """Newest month first, as in the table above the chart, which gives the counts."""
     rows = []
-    for month in months:
+    for month in reversed(months):
         ratio: Ratio = getattr(month, attribute)
-        text = _(
-            "%(percent)s (%(kept)s of %(total)s)",
-            percent=percent_text(ratio),
-            kept=format_number(ratio.numerator),
-            total=format_number(ratio.denominator),
-        )
-        rows.append((month_label(month.month), ratio.percent, text if ratio.denominator else ""))
+        text = percent_text(ratio) if ratio.denominator else ""
+        rows.append((month_label(month.month), ratio.percent, text))
     return rows
 
 
