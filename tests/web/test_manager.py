@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from reception.extensions import db
 from reception.models import ChangeEvent, Household, Municipality, Task, User
@@ -178,3 +178,38 @@ def test_reassign_without_csrf_token_changes_nothing(
     )
     with tenant(db.session, municipality.id):
         assert db.session.scalar(select(ChangeEvent.id)) is None
+
+
+def test_dashboard_queries_do_not_grow_with_households(
+    app: Flask, municipality: Municipality, manager: User, coordinator: User
+) -> None:
+    client = web_client(app)
+    sign_in(client, manager)
+    make = Maker(municipality)
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            household = make.household(latest=TODAY + timedelta(days=3), coordinator=coordinator)
+            due = household.latest_reception_date
+            make.task(household, "housing", due=due, assignee=coordinator)
+            make.task(household, "first_day_food", due=TODAY - timedelta(2), assignee=coordinator)
+            make.person(household, "Anna")
+
+    def queries() -> int:
+        statements: list[str] = []
+
+        def count(*_args: object) -> None:
+            statements.append("")
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/manager/").status_code == 200
+            assert client.get("/manager/reassign").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    add(2)
+    few = queries()
+    add(20)
+    assert queries() == few
