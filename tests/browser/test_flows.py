@@ -23,6 +23,8 @@ def user_id(live_server: LiveServer, email: str) -> int:
 
 
 def test_coordinator_completes_a_task(page: Any, live_server: LiveServer) -> None:
+    from playwright.sync_api import expect  # imported here: the module loads without Playwright
+
     sign_in(page, COORDINATOR)
     item = page.locator("li.checklist__item:has(form[action$='/complete'])").first
     task_id = int(item.get_attribute("id").removeprefix("task-"))
@@ -32,8 +34,9 @@ def test_coordinator_completes_a_task(page: Any, live_server: LiveServer) -> Non
 
     # htmx swaps the item in place: it now says done and offers to reopen.
     done = page.locator(f"#task-{task_id}")
-    done.locator("form[action$='/reopen']").wait_for()
-    assert "checklist__item--done" in done.get_attribute("class")
+    expect(done).to_have_class(re.compile(r"\bchecklist__item--done\b"))
+    expect(done.locator("form[action$='/reopen']")).to_be_visible()
+    expect(page.locator(".flash--success")).to_be_visible()
     assert read(live_server, select(Task.status).where(Task.id == task_id)) == [("done",)]
 
 
