@@ -6,22 +6,26 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from reception.config import PROJECT_ROOT, default_settings
 from reception.engine.definitions import load_directory
 from reception.engine.rates import RateError, load_rates
-from reception.extensions import babel, db, migrate
+from reception.extensions import babel, csrf, db, migrate
 
 
 def select_locale() -> str:
-    if not has_request_context():
-        return "sv"  # CLI and scheduler: Swedish, the municipality's language
+    """The user's language; before sign-in the one chosen in this browser; else the
+    browser's preference between sv and en, Swedish when it states none."""
     user = getattr(g, "user", None)
     if user is not None and user.locale in ("sv", "en"):
         return user.locale
+    if not has_request_context():
+        return "sv"  # command line and background jobs
+    if session.get("locale") in ("sv", "en"):
+        return session["locale"]
     return request.accept_languages.best_match(("sv", "en"), default="sv") or "sv"
 
 
@@ -56,8 +60,11 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
 
     from reception.api import bp as api_bp
     from reception.cli import register_cli
+    from reception.web import init_web
 
     app.register_blueprint(api_bp)
+    init_web(app)  # after the API: its error pages defer to the API's JSON for /api/
+    csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing to forge
     register_cli(app)
     return app
 

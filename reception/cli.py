@@ -15,7 +15,7 @@ from reception.engine.definitions import DefinitionError, WorkflowRegistry, load
 from reception.extensions import db
 from reception.models import ApiToken, Household
 from reception.models.tenancy import system, tenant
-from reception.services import accounts, demo, tokens
+from reception.services import accounts, demo, passwords, tokens
 from reception.services.errors import ServiceError
 from reception.timeutil import today
 
@@ -48,6 +48,10 @@ def load_demo() -> None:
     click.echo("Demo users:")
     for line in lines:
         click.echo(f"  {line}")
+    click.echo(
+        f"Sign in at http://127.0.0.1:5000/login with any of these e-mail addresses and the\n"
+        f"demo password (for the demo only, never in production):  {demo.DEMO_PASSWORD}"
+    )
     user = accounts.user_by_email(demo.BRACKE_USERS[0].email)
     with tenant(db.session, user.municipality_id):
         _token, raw = tokens.create_token(user, "demo")
@@ -124,6 +128,31 @@ def create_user(code: str, email: str, name: str, roles: tuple[str, ...], locale
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"Created {user.email} ({user.roles}) in {municipality.name}.")
+
+
+@users_cli.command("set-password")
+@click.option("--email", required=True)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input (for scripts) instead of prompting.",
+)
+def set_password(email: str, password_stdin: bool) -> None:
+    """Set a user's password for signing in to the web pages."""
+    try:
+        user = accounts.user_by_email(email)
+    except ServiceError as exc:
+        _fail(exc)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        with tenant(db.session, user.municipality_id):
+            passwords.set_password(user, password)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Password set for {user.email}.")
 
 
 @users_cli.command("token")

@@ -45,4 +45,8 @@ def default_settings(instance_path: Path) -> dict[str, Any]:
         "LANGUAGES": ("sv", "en"),
         "API_PAGE_SIZE_MAX": 200,
         "JSON_SORT_KEYS": False,
+        # Signed in users are signed out after this many minutes without a request.
+        "IDLE_TIMEOUT_MINUTES": int(os.environ.get("IDLE_TIMEOUT_MINUTES", "30")),
+        # Set SESSION_COOKIE_SECURE=1 when served over HTTPS (it should be, in production).
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
     }

@@ -1,8 +1,10 @@
 """Flask extensions, created unbound so that models and services can import them."""
 
 from flask_babel import Babel
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -23,3 +25,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 babel = Babel()
+
+# Sign-in and CSRF protection of the web pages (the bearer-token API is exempt).
+login_manager = LoginManager()
+csrf = CSRFProtect()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -33,8 +34,25 @@ class User(TenantScoped, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     municipality: Mapped[Municipality] = relationship(lazy="joined")
+
+    # Flask-Login's user protocol.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        """The id kept in the session cookie; it changes with the password.
+
+        A new password thereby ends every session opened with the old one.
+        """
+        fingerprint = hashlib.sha256((self.password_hash or "").encode("utf-8")).hexdigest()
+        return f"{self.id}:{fingerprint[:16]}"
 
     @property
     def role_set(self) -> frozenset[Role]:

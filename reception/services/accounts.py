@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -11,6 +13,7 @@ from reception.extensions import db
 from reception.models import Municipality, Role, User
 from reception.models.tenancy import system
 from reception.services.errors import Conflict, FieldError, NotFound, ValidationError
+from reception.services.validation import Input
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -76,4 +79,51 @@ def user_by_email(email: str) -> User:
         user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise NotFound(_("No user with e-mail %(email)s.", email=email), "email")
+    return user
+
+
+def users_of_municipality() -> list[User]:
+    """The users of the bound municipality, active first, by name."""
+    return list(db.session.scalars(select(User).order_by(User.active.desc(), User.name, User.id)))
+
+
+def get_user(user_id: int) -> User:
+    """A user of the bound municipality (404 for another municipality's)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user in this municipality."), "id")
+    return user
+
+
+def update_user(user_id: int, raw: Mapping[str, Any], actor: User) -> User:
+    """Change a user's name, roles, language or whether the account is active.
+
+    An administrator cannot lock themselves out: their own admin role and
+    account stay as they are.
+    """
+    user = get_user(user_id)
+    data = Input(raw)
+    name = data.text("name", required=True, max_length=200) if data.has("name") else user.name
+    roles = user.roles.split()
+    if data.has("roles"):
+        raw_roles = data.data.get("roles")
+        roles = [raw_roles] if isinstance(raw_roles, str) else list(raw_roles or [])
+        valid = {r.value for r in Role}
+        if not roles or any(r not in valid for r in roles):
+            data.error("roles", _("Choose at least one role."))
+    locale = data.text("locale", max_length=5) if data.has("locale") else user.locale
+    if locale not in ("sv", "en"):
+        data.error("locale", _("Language must be sv or en."))
+    active = bool(data.data.get("active")) if data.has("active") else user.active
+    if user.id == actor.id:
+        if Role.ADMIN.value not in roles:
+            data.error("roles", _("You cannot remove your own administrator role."))
+        if not active:
+            data.error("active", _("You cannot deactivate your own account."))
+    data.raise_if_errors()
+    user.name = name or user.name
+    user.roles = " ".join(sorted(set(roles)))
+    user.locale = locale or user.locale
+    user.active = active
+    db.session.commit()
     return user

@@ -16,7 +16,17 @@ from stdnum import luhn
 from reception.extensions import db
 from reception.models import Household, Municipality, Task, User
 from reception.models.tenancy import tenant
-from reception.services import accounts, demo_finance, demo_protection, households, tasks
+from reception.services import (
+    accounts,
+    demo_finance,
+    demo_protection,
+    households,
+    passwords,
+    tasks,
+)
+
+# Every demo user signs in with this; printed by `flask demo`. Demo data only.
+DEMO_PASSWORD = "mottagning-demo"
 
 
 @dataclass(frozen=True)
@@ -91,9 +101,7 @@ def load(today: date) -> list[str]:
     lines: list[str] = []
     if db.session.scalar(select(Municipality).where(Municipality.code == "2260")) is None:
         bracke = accounts.create_municipality("2260", "Bräcke kommun")
-        users = [
-            accounts.create_user(bracke, u.email, u.name, u.roles, u.locale) for u in BRACKE_USERS
-        ]
+        users = _users(bracke, BRACKE_USERS)
         with tenant(db.session, bracke.id):
             _bracke_households(today, users[0], users[1])
             demo_protection.load(today, users[0], users[2])
@@ -101,9 +109,7 @@ def load(today: date) -> list[str]:
         lines.append("Bräcke kommun (2260): " + ", ".join(u.email for u in users))
     if db.session.scalar(select(Municipality).where(Municipality.code == "2303")) is None:
         ragunda = accounts.create_municipality("2303", "Ragunda kommun")
-        users = [
-            accounts.create_user(ragunda, u.email, u.name, u.roles, u.locale) for u in RAGUNDA_USERS
-        ]
+        users = _users(ragunda, RAGUNDA_USERS)
         with tenant(db.session, ragunda.id):
             _ragunda_households(today, users[0])
         lines.append("Ragunda kommun (2303): " + ", ".join(u.email for u in users))
@@ -111,7 +117,11 @@ def load(today: date) -> list[str]:
 
 
 def _users(municipality: Municipality, specs: list[DemoUser]) -> list[User]:
-    return [accounts.create_user(municipality, u.email, u.name, u.roles, u.locale) for u in specs]
+    users = [accounts.create_user(municipality, u.email, u.name, u.roles, u.locale) for u in specs]
+    with tenant(db.session, municipality.id):
+        for user in users:
+            passwords.set_password(user, DEMO_PASSWORD)
+    return users
 
 
 def _create(data: dict[str, Any], actor: User, on: date) -> Household:

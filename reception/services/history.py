@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from reception.extensions import db
 from reception.models import ChangeEvent, User
@@ -59,6 +60,7 @@ def for_household(household_id: int, limit: int = 500) -> list[ChangeEvent]:
         db.session.scalars(
             select(ChangeEvent)
             .where(ChangeEvent.household_id == household_id)
+            .options(selectinload(ChangeEvent.actor))
             .order_by(ChangeEvent.at.desc(), ChangeEvent.id.desc())
             .limit(limit)
         )

@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from reception.engine.calendar import add_months
+from reception.engine.status import TaskStatus
 from reception.extensions import db
-from reception.models import Household, HouseholdStatus, Person, User
+from reception.models import Household, HouseholdStatus, Person, Task, User
 from reception.models.tenancy import get_in_tenant
 from reception.services import history, protection, protection_rules
 from reception.services.checklist import Moved, recompute
@@ -248,22 +249,61 @@ def list_households(
     *,
     status: str | None = None,
     workflow: str | None = None,
+    search: str | None = None,
+    coordinator_id: int | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> tuple[list[Household], int]:
+    """One page of households, newest assignment first; `search` matches reference or names."""
     query = select(Household)
     if status:
         query = query.where(Household.status == status)
     if workflow:
         query = query.where(Household.workflow_key == workflow)
+    if coordinator_id is not None:
+        query = query.where(Household.coordinator_id == coordinator_id)
+    if search:
+        pattern = f"%{_escape_like(search.strip().lower())}%"
+        named = select(Person.household_id).where(
+            func.lower(Person.given_name + " " + Person.family_name).like(pattern, escape="\\")
+        )
+        query = query.where(
+            func.lower(Household.reference).like(pattern, escape="\\") | Household.id.in_(named)
+        )
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = db.session.scalars(
-        query.options(selectinload(Household.members))
+        query.options(selectinload(Household.members), selectinload(Household.coordinator))
         .order_by(Household.assignment_date.desc(), Household.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
     return list(items), total
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    overdue: int
+    next_due: date | None
+
+
+def task_summaries(household_ids: list[int], today: date) -> dict[int, TaskSummary]:
+    """Overdue count and next due date of the open tasks of each household, in one query."""
+    if not household_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            Task.household_id,
+            func.count(Task.id).filter(Task.due_date < today),
+            func.min(Task.due_date).filter(Task.due_date >= today),
+        )
+        .where(Task.household_id.in_(household_ids), Task.status == TaskStatus.OPEN.value)
+        .group_by(Task.household_id)
+    )
+    return {hid: TaskSummary(overdue or 0, next_due) for hid, overdue, next_due in rows}
 
 
 def _set(obj: Household | Person, field: str, value: Any, reason: str, actor: User | None) -> bool:

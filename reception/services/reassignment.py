@@ -1,0 +1,151 @@
+"""Moving a coordinator's open tasks and households to another coordinator in one go.
+
+Used when someone leaves, goes on leave or is overloaded. One call is one
+transaction: every task and household moves, each with a history row, or
+nothing does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from reception.extensions import db
+from reception.models import Household, HouseholdStatus, Role, Task, User
+from reception.services import history
+from reception.services.dashboard import UNSETTLED
+from reception.services.validation import Input
+
+TASKS = "tasks"
+HOUSEHOLDS = "households"
+
+
+@dataclass(frozen=True)
+class Reassigned:
+    from_user: User
+    to_user: User
+    tasks: int
+    households: int
+
+
+def coordinators() -> list[User]:
+    """Active coordinators of the bound municipality, by name: who work can move to."""
+    users = db.session.scalars(select(User).where(User.active.is_(True)))
+    return sorted(
+        (u for u in users if u.has_role(Role.COORDINATOR)), key=lambda u: u.name.casefold()
+    )
+
+
+def _user(data: Input, field: str) -> User | None:
+    user_id = data.integer(field, required=True, minimum=1)
+    if user_id is None:
+        return None
+    # A query, not session.get: the identity map could hold another municipality's user.
+    user = db.session.scalar(select(User).where(User.id == user_id))
+    if user is None:
+        data.error(field, _("No such user in this municipality."))
+    return user
+
+
+def reassign(raw: Mapping[str, Any], actor: User | None) -> Reassigned:
+    """Move open tasks and/or open households from one user to an active coordinator.
+
+    raw: from_user_id, to_user_id, and `move`, a list holding "tasks" and/or
+    "households" (a form's checkboxes). The source may be any user of the
+    municipality, including one who has left; the target must be an active coordinator.
+    """
+    data = Input(raw)
+    source = _user(data, "from_user_id")
+    target = _user(data, "to_user_id")
+    if target is not None and not (target.active and target.has_role(Role.COORDINATOR)):
+        data.error("to_user_id", _("Choose an active coordinator of this municipality."))
+        target = None
+    if source is not None and target is not None and source.id == target.id:
+        data.error("to_user_id", _("Choose a different coordinator than the one work moves from."))
+    move = raw.get("move")
+    chosen = {move} if isinstance(move, str) else set(move or ())
+    if not chosen or not chosen <= {TASKS, HOUSEHOLDS}:
+        data.error("move", _("Choose tasks, households or both."))
+    data.raise_if_errors()
+    assert source is not None and target is not None
+
+    tasks = _move_tasks(source, target, actor) if TASKS in chosen else 0
+    households = _move_households(source, target, actor) if HOUSEHOLDS in chosen else 0
+    db.session.commit()
+    return Reassigned(source, target, tasks, households)
+
+
+def _reason(source: User, target: User) -> str:
+    return history.in_swedish(
+        _l("Reassigned in bulk from %(old)s to %(new)s", old=source.name, new=target.name)
+    )
+
+
+def _move_tasks(source: User, target: User, actor: User | None) -> int:
+    rows = db.session.execute(
+        select(Task.id, Task.household_id)
+        .join(Household, Household.id == Task.household_id)
+        .where(
+            Task.assignee_id == source.id,
+            Task.status.in_(UNSETTLED),
+            Household.status == HouseholdStatus.OPEN.value,
+        )
+    ).all()
+    if not rows:
+        return 0
+    reason = _reason(source, target)
+    for task_id, household_id in rows:
+        history.record(
+            household_id=household_id,
+            entity="task",
+            entity_id=task_id,
+            field="assignee_id",
+            old=source.id,
+            new=target.id,
+            reason=reason,
+            actor=actor,
+        )
+    db.session.execute(
+        update(Task)
+        .where(Task.id.in_([task_id for task_id, _household in rows]))
+        .values(assignee_id=target.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return len(rows)
+
+
+def _move_households(source: User, target: User, actor: User | None) -> int:
+    ids = list(
+        db.session.scalars(
+            select(Household.id).where(
+                Household.coordinator_id == source.id,
+                Household.status == HouseholdStatus.OPEN.value,
+            )
+        )
+    )
+    if not ids:
+        return 0
+    reason = _reason(source, target)
+    for household_id in ids:
+        history.record(
+            household_id=household_id,
+            entity="household",
+            entity_id=household_id,
+            field="coordinator_id",
+            old=source.id,
+            new=target.id,
+            reason=reason,
+            actor=actor,
+        )
+    db.session.execute(
+        update(Household)
+        .where(Household.id.in_(ids))
+        .values(coordinator_id=target.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return len(ids)

@@ -1,0 +1,45 @@
+"""Screenshots of the main pages in both languages, for people to look at.
+
+Skipped unless MOTTAGNING_SCREENSHOTS names a directory; nothing is committed:
+
+    MOTTAGNING_SCREENSHOTS=/tmp/shots python3 dev.py test tests/browser/test_screenshots.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import COORDINATOR, MANAGER, LiveServer, sign_in, switch_language
+
+TARGET = os.environ.get("MOTTAGNING_SCREENSHOTS")
+
+pytestmark = pytest.mark.skipif(
+    not TARGET, reason="set MOTTAGNING_SCREENSHOTS=<directory> to take screenshots"
+)
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_screenshots(page: Any, live_server: LiveServer, language: str) -> None:
+    directory = Path(str(TARGET))
+    directory.mkdir(parents=True, exist_ok=True)
+
+    sign_in(page, COORDINATOR)
+    switch_language(page, language)
+    page.screenshot(path=directory / f"coordinator-home-{language}.png", full_page=True)
+    # The household the coordinator's list starts with: the most urgent work.
+    hrefs = page.eval_on_selector_all("main a[href]", "links => links.map(a => a.href)")
+    page.goto(next(h for h in hrefs if re.search(r"/households/\d+$", h)))
+    page.screenshot(path=directory / f"household-{language}.png", full_page=True)
+    page.screenshot(path=directory / f"household-top-{language}.png")  # what the eye meets first
+    page.context.clear_cookies()
+
+    sign_in(page, MANAGER)
+    switch_language(page, language)
+    page.screenshot(path=directory / f"manager-dashboard-{language}.png", full_page=True)
+    page.goto("/manager/reassign")
+    page.screenshot(path=directory / f"manager-reassign-{language}.png", full_page=True)
