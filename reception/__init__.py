@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -19,6 +19,8 @@ def select_locale() -> str:
     user = getattr(g, "user", None)
     if user is not None and user.locale in ("sv", "en"):
         return user.locale
+    if not has_request_context():  # CLI and scheduler: the default language
+        return "sv"
     return request.accept_languages.best_match(("sv", "en"), default="sv") or "sv"
 
 
@@ -45,9 +47,13 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
 
     from reception.api import bp as api_bp
     from reception.cli import register_cli
+    from reception.reminders import scheduler
+    from reception.web.feeds import bp as feeds_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(feeds_bp)
     register_cli(app)
+    scheduler.install(app)
     return app
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from reception.api import auth, households, tasks, workflows  # noqa: E402,F401
+from reception.api import auth, households, notifications, tasks, workflows  # noqa: E402,F401

@@ -2,6 +2,7 @@
 
 from reception.models.household import Household, HouseholdStatus, Person
 from reception.models.municipality import Municipality
+from reception.models.notification import Notification, NotificationKind, SweepRun
 from reception.models.task import ChangeEvent, Task, TaskStatus
 from reception.models.tenancy import TenantScoped
 from reception.models.user import ApiToken, Role, User
@@ -12,8 +13,11 @@ __all__ = [
     "Household",
     "HouseholdStatus",
     "Municipality",
+    "Notification",
+    "NotificationKind",
     "Person",
     "Role",
+    "SweepRun",
     "Task",
     "TaskStatus",
     "TenantScoped",
