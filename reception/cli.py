@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -163,7 +164,7 @@ def create_calendar_feed(email: str) -> None:
         user = accounts.user_by_email(email)
     except ServiceError as exc:
         _fail(exc)
-    base = current_app.config.get("BASE_URL") or "http://127.0.0.1:5000"
+    base = current_app.config["BASE_URL"]
     with tenant(db.session, user.municipality_id):
         raw = calendar_feeds.create_feed(user)
     click.echo(f"{base.rstrip('/')}/feeds/{raw}.ics")
@@ -245,6 +246,9 @@ def status_command() -> None:
 @click.command("scheduler")
 def scheduler_command() -> None:
     """Run the reminder scheduler in the foreground (production: its own process)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     click.echo("Scheduler running (Ctrl+C stops it).")
     scheduler.run_blocking(current_app._get_current_object())  # type: ignore[attr-defined]
 

@@ -85,6 +85,8 @@ def default_settings(instance_path: Path) -> dict[str, Any]:
         **mail_settings(instance_path),
         **scheduler_settings(database),
         "SECRET_KEY": secret_key(instance_path),
+        # Public address of the app, for links made outside a request (CLI, e-mail).
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
         "SQLALCHEMY_DATABASE_URI": database,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WORKFLOWS_DIR": os.environ.get("WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
