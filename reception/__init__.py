@@ -60,12 +60,14 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
 
     from reception.api import bp as api_bp
     from reception.cli import register_cli
+    from reception.reminders import scheduler
     from reception.web import init_web
 
     app.register_blueprint(api_bp)
     init_web(app)  # after the API: its error pages defer to the API's JSON for /api/
     csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing to forge
     register_cli(app)
+    scheduler.install(app)
     return app
 
 

@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from reception.engine.definitions import DefinitionError, WorkflowRegistry, load_directory
 from reception.extensions import db
-from reception.models import ApiToken, Household
+from reception.models import ApiToken, Household, Notification
 from reception.models.tenancy import system, tenant
-from reception.services import accounts, demo, passwords, tokens
+from reception.reminders import scheduler
+from reception.services import (
+    accounts,
+    calendar_feeds,
+    demo,
+    notifications,
+    passwords,
+    reminders,
+    tokens,
+)
 from reception.services.errors import ServiceError
 from reception.timeutil import today
 
 workflows_cli = AppGroup("workflows", help="Workflow definitions.")
+reminders_cli = AppGroup("reminders", help="Reminders, notifications and their e-mail.")
 users_cli = AppGroup("users", help="Municipalities, users and API tokens.")
 
 
@@ -181,8 +193,114 @@ def revoke_token(prefix: str) -> None:
     click.echo(f"Revoked {prefix}.")
 
 
+@users_cli.command("calendar-feed")
+@click.option("--email", required=True)
+def create_calendar_feed(email: str) -> None:
+    """Create (or replace) the user's secret calendar-feed URL; printed once."""
+    try:
+        user = accounts.user_by_email(email)
+    except ServiceError as exc:
+        _fail(exc)
+    base = current_app.config["BASE_URL"]
+    with tenant(db.session, user.municipality_id):
+        raw = calendar_feeds.create_feed(user)
+    click.echo(f"{base.rstrip('/')}/feeds/{raw}.ics")
+
+
+@users_cli.command("revoke-calendar-feed")
+@click.option("--email", required=True)
+def revoke_calendar_feed(email: str) -> None:
+    """Revoke the user's calendar feed: its URL stops working at once."""
+    try:
+        user = accounts.user_by_email(email)
+    except ServiceError as exc:
+        _fail(exc)
+    with tenant(db.session, user.municipality_id):
+        had = calendar_feeds.revoke_feed(user)
+    click.echo("Revoked." if had else "The user had no calendar feed.")
+
+
+@users_cli.command("digest")
+@click.option("--email", required=True)
+@click.option("--on/--off", "enabled", required=True, help="Send the daily summary or not.")
+def set_digest(email: str, enabled: bool) -> None:
+    """Turn a user's daily digest e-mail on or off."""
+    try:
+        user = accounts.user_by_email(email)
+    except ServiceError as exc:
+        _fail(exc)
+    with tenant(db.session, user.municipality_id):
+        notifications.set_digest(user, enabled)
+    click.echo(f"Daily digest {'on' if enabled else 'off'} for {user.email}.")
+
+
+@reminders_cli.command("sweep")
+@click.option(
+    "--day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Sweep up to this day (default today); never later than today.",
+)
+def sweep_command(day: datetime | None) -> None:
+    """Create every notification due up to the day that does not exist yet."""
+    swept = day.date() if day else today()
+    if swept > today():
+        raise click.ClickException("--day cannot be later than today.")
+    result = scheduler.sweep_now(swept)
+    if result is None:
+        raise click.ClickException("Another process is sweeping right now; nothing done.")
+    click.echo(f"Swept up to {swept}: {result.total} notifications created.")
+    for kind, count in result.created.items():
+        if count:
+            click.echo(f"  {kind}: {count}")
+
+
+@reminders_cli.command("deliver")
+def deliver_command() -> None:
+    """Send the undelivered notifications by e-mail (or into the outbox directory)."""
+    result = scheduler.deliver_now()
+    click.echo(f"{result.sent} sent, {result.failed} failed.")
+
+
+@reminders_cli.command("status")
+def status_command() -> None:
+    """The last completed sweep and the delivery queue."""
+    with system(db.session):
+        last = reminders.last_sweep()
+        pending = db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.delivered_at.is_(None))
+        )
+        failing = db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.delivered_at.is_(None), Notification.last_error.is_not(None))
+        )
+    click.echo(f"Last completed sweep: {last or 'never'}")
+    click.echo(f"Undelivered notifications: {pending} ({failing} with errors)")
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the reminder scheduler in the foreground (production: its own process)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    click.echo("Scheduler running (Ctrl+C stops it).")
+    scheduler.run_blocking(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
 def register_cli(app: Flask) -> None:
     from reception.finance_cli import rates_cli, reimbursements_cli
 
-    for command in (init_db, load_demo, workflows_cli, users_cli, rates_cli, reimbursements_cli):
+    for command in (
+        init_db,
+        load_demo,
+        workflows_cli,
+        users_cli,
+        rates_cli,
+        reimbursements_cli,
+        reminders_cli,
+        scheduler_command,
+    ):
         app.cli.add_command(command)

@@ -32,10 +32,61 @@ def secret_key(instance_path: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def default_settings(instance_path: Path) -> dict[str, Any]:
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise RuntimeError(f"setting {name} must be a whole number, not {value!r}") from exc
+
+
+def mail_settings(instance_path: Path) -> dict[str, Any]:
+    """SMTP settings; without MAIL_HOST mail is written as .eml files to instance/outbox/."""
+    security = os.environ.get("MAIL_SECURITY", "starttls").strip().lower()
+    if security not in ("none", "starttls", "ssl"):
+        raise RuntimeError(f"setting MAIL_SECURITY must be none, starttls or ssl, not {security!r}")
     return {
+        "MAIL_HOST": os.environ.get("MAIL_HOST") or None,
+        "MAIL_PORT": _int("MAIL_PORT", 465 if security == "ssl" else 587),
+        "MAIL_SECURITY": security,
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Mottagning <mottagning@localhost>"),
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
+        "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", str(instance_path / "outbox")),
+    }
+
+
+def scheduler_settings(database: str) -> dict[str, Any]:
+    return {
+        # In the web process by default only with SQLite (the embedded set-up); with
+        # PostgreSQL run `flask --app wsgi scheduler` as its own process instead.
+        "SCHEDULER_IN_PROCESS": _flag("SCHEDULER_IN_PROCESS", database.startswith("sqlite")),
+        "SWEEP_HOUR": _int("SWEEP_HOUR", 6),
+        "DELIVERY_INTERVAL_MINUTES": _int("DELIVERY_INTERVAL_MINUTES", 5),
+        "ESCALATION_BUSINESS_DAYS": _int("ESCALATION_BUSINESS_DAYS", 5),
+        # ISO date overriding the end of temporary protection from the rate files.
+    }
+
+
+def default_settings(instance_path: Path) -> dict[str, Any]:
+    database = database_url(instance_path)
+    return {
+        **mail_settings(instance_path),
+        **scheduler_settings(database),
         "SECRET_KEY": secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        # Public address of the app, for links made outside a request (CLI, e-mail).
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
+        "SQLALCHEMY_DATABASE_URI": database,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WORKFLOWS_DIR": os.environ.get("WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
         "RATES_DIR": os.environ.get("RATES_DIR", str(PROJECT_ROOT / "rates")),

@@ -1,7 +1,7 @@
 """reimbursements: expected and received payments, imports, allocations
 
 Revision ID: 0004_reimbursements
-Revises: 0002_web_auth
+Revises: 0003_notifications
 Create Date: 2026-11-23 12:11:52.451752
 
 The lead relinks down_revision when merging branches.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004_reimbursements'
-down_revision = '0002_web_auth'
+down_revision = '0003_notifications'
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,7 @@
 
 from reception.models.household import Household, HouseholdStatus, Person
 from reception.models.municipality import Municipality
+from reception.models.notification import Notification, NotificationKind, SweepRun
 from reception.models.protection import ProtectionEndScenario, SettlementQuota
 from reception.models.reimbursement import (
     AllocationYear,
@@ -21,12 +22,15 @@ __all__ = [
     "Household",
     "HouseholdStatus",
     "Municipality",
+    "Notification",
+    "NotificationKind",
     "PaymentImport",
     "Person",
     "ProtectionEndScenario",
     "ReceivedPayment",
     "Role",
     "SettlementQuota",
+    "SweepRun",
     "Task",
     "TaskStatus",
     "TenantScoped",

@@ -27,6 +27,21 @@ class Task(TenantScoped, db.Model):
             unique=True,
         ),
         Index("ix_task_status_due", "municipality_id", "status", "due_date"),
+        # The reminder sweep scans unsettled tasks by due date across municipalities.
+        Index(
+            "ix_task_unsettled_due",
+            "due_date",
+            sqlite_where=text("status IN ('open', 'waiting')"),
+            postgresql_where=text("status IN ('open', 'waiting')"),
+        ),
+        # Alerts about one kind of task (the end of the civic-orientation duty).
+        Index(
+            "ix_task_unsettled_key_due",
+            "key",
+            "due_date",
+            sqlite_where=text("status IN ('open', 'waiting')"),
+            postgresql_where=text("status IN ('open', 'waiting')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

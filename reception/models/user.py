@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reception.extensions import db
@@ -33,6 +33,10 @@ class User(TenantScoped, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="sv")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # The daily digest e-mail; reminders and alerts are sent regardless.
+    digest_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # SHA-256 of the secret in the user's calendar-feed URL; None when no feed exists.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -1,8 +1,9 @@
 """The HTML interface: sign-in, the coordinators' pages, household pages, administration.
 
-One blueprint package per audience. Every request of a signed-in user is bound
-to the user's municipality before any view runs, so the tenant filter of
-`models/tenancy.py` applies to every query a page makes.
+One blueprint package per audience, plus the calendar feeds (secret URLs, no
+sign-in). Every request of a signed-in user is bound to the user's municipality
+before any view runs, so the tenant filter of `models/tenancy.py` applies to every
+query a page makes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ def init_web(app: Flask) -> None:
     from reception.web.admin import bp as admin_bp
     from reception.web.auth import bp as auth_bp
     from reception.web.coordinator import bp as coordinator_bp
+    from reception.web.feeds import bp as feeds_bp
     from reception.web.households import bp as households_bp
     from reception.web.manager import bp as manager_bp
 
@@ -24,7 +26,7 @@ def init_web(app: Flask) -> None:
     login_manager.init_app(app)
     access.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth_bp, coordinator_bp, households_bp, manager_bp, admin_bp):
+    for blueprint in (auth_bp, coordinator_bp, households_bp, manager_bp, admin_bp, feeds_bp):
         app.register_blueprint(blueprint)
     app.jinja_env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     app.jinja_env.globals.update(

@@ -26,6 +26,7 @@ from flask import (
     current_app,
     flash,
     g,
+    has_request_context,
     redirect,
     request,
     session,
@@ -151,6 +152,8 @@ def bind_request() -> Any:
 
 
 def template_context() -> dict[str, Any]:
+    if not has_request_context():
+        return {}  # e-mails rendered by the scheduler: no page chrome, no request URLs
     locale = get_locale()
     context: dict[str, Any] = {
         "current_locale": locale.language if locale else "sv",
