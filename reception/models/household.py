@@ -72,8 +72,8 @@ class Person(TenantScoped, db.Model):
     family_name: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date] = mapped_column(Date)
     # Twelve digits with a hyphen, YYYYMMDD-NNNN; a samordningsnummer has day + 60.
-    personnummer: Mapped[str | None] = mapped_column(String(13))
-    samordningsnummer: Mapped[str | None] = mapped_column(String(13))
+    personnummer: Mapped[str | None] = mapped_column(String(13), index=True)
+    samordningsnummer: Mapped[str | None] = mapped_column(String(13), index=True)
     registration_date: Mapped[date | None] = mapped_column(Date)
     personnummer_date: Mapped[date | None] = mapped_column(Date)
     # Temporary protection: the permit and samordningsnummer dates start the year after
