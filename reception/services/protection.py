@@ -376,6 +376,7 @@ def scenarios(limit: int = 100) -> list[ProtectionEndScenario]:
     return list(
         db.session.scalars(
             select(ProtectionEndScenario)
+            .options(selectinload(ProtectionEndScenario.set_by))
             .order_by(ProtectionEndScenario.set_at.desc(), ProtectionEndScenario.id.desc())
             .limit(limit)
         )
