@@ -350,6 +350,13 @@ def test_the_quotas_page_shows_allocated_against_used(
     assert figures["Anvisade personer"] == "1"
     assert figures["Av personerna: efter tillfälligt skydd"] == "1"
 
+    # Beyond the quota, the page says by how much.
+    boss.post("/manager/quotas/2026/kommuntal", data={"csrf_token": token, "persons": "0"})
+    page = _text(boss.get("/manager/quotas"))
+    section = page[page.index('id="year-2026"') : page.index('id="year-2027"')]
+    figures = dict(re.findall(r'<th scope="row">([^<]+)</th><td class="num">([^<]+)</td>', section))
+    assert figures["Återstår"] == "1 över"
+
 
 def test_the_new_pages_issue_a_bounded_number_of_queries(
     app: Flask, municipality: Municipality, coordinator: User, manager: User, july: date
