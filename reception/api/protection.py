@@ -56,6 +56,7 @@ def put_protection_end() -> Any:
     result = protection.set_protection_end(json_body(), current_user())
     data = _end(result.end)
     data["households_recomputed"] = result.households
+    data["payments_changed"] = result.payment_changes
     data["moved"] = serialize.moved(result.moved)
     return data
 

@@ -57,6 +57,7 @@ SETTLEMENT_WORKFLOW = {
     "temporary_protection_own_housing": "self-settled",
 }
 REFERENCE_MAX = 50
+REASON_MAX = 250  # the reason for an end-of-protection decision
 # First day of temporary protection for people from Ukraine (the EU decision of 4 March 2022).
 DIRECTIVE_ACTIVATED = date(2022, 3, 4)
 
@@ -330,11 +331,26 @@ def chain(household_id: int, limit: int = 1000) -> Chain:
         db.session.scalars(
             select(ChangeEvent)
             .where(ChangeEvent.household_id.in_(found))
+            .options(selectinload(ChangeEvent.actor))
             .order_by(ChangeEvent.at.desc(), ChangeEvent.id.desc())
             .limit(limit)
         )
     )
     return Chain(households, events)
+
+
+def continued_in(person_id: int) -> Household | None:
+    """The settlement case a registered person continues in, if any."""
+    return db.session.scalar(
+        select(Household).join(Person).where(Person.previous_person_id == person_id)
+    )
+
+
+def is_linked(household: Household) -> bool:
+    """Whether the case can have linked cases: only temporary protection leads on to others."""
+    return household.previous_household_id is not None or protection_rules.is_temporary_protection(
+        household
+    )
 
 
 # --- the end of protection ------------------------------------------------------------------
@@ -360,6 +376,7 @@ def scenarios(limit: int = 100) -> list[ProtectionEndScenario]:
     return list(
         db.session.scalars(
             select(ProtectionEndScenario)
+            .options(selectinload(ProtectionEndScenario.set_by))
             .order_by(ProtectionEndScenario.set_at.desc(), ProtectionEndScenario.id.desc())
             .limit(limit)
         )
@@ -369,9 +386,9 @@ def scenarios(limit: int = 100) -> list[ProtectionEndScenario]:
 @dataclass
 class ScenarioResult:
     end: ProtectionEnd
-    households: int = 0
-    moved: list[Moved] = field(default_factory=list)
-    payment_changes: int = 0
+    households: int = 0  # open households recomputed
+    moved: list[Moved] = field(default_factory=list)  # tasks whose due date moved
+    payment_changes: int = 0  # expected payments added, changed or removed, all households
 
 
 def _tp_households() -> list[Household]:
@@ -401,7 +418,7 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
     end = data.date("protection_end")
     if end is not None and end <= DIRECTIVE_ACTIVATED:
         data.error("protection_end", _("The date is before temporary protection began."))
-    reason_text = data.text("reason", required=True, max_length=250)
+    reason_text = data.text("reason", required=True, max_length=REASON_MAX)
     data.raise_if_errors()
     assert reason_text is not None
     before = current_end()
@@ -427,10 +444,11 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
             reason=reason,
             actor=actor,
         )
+        # Payments first, so that their changes are counted; recompute's own refresh then
+        # finds nothing left to do.
+        result.payment_changes += len(reimbursements.refresh(household, reason, actor).changes)
         if household.status == HouseholdStatus.OPEN.value:
             result.households += 1
             result.moved += recompute(household, reason, actor)
-        else:
-            result.payment_changes += len(reimbursements.refresh(household, reason, actor).changes)
     db.session.commit()
     return result

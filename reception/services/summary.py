@@ -124,8 +124,14 @@ def _dates(households: list[Household], lang: str) -> list[Line]:
     return sorted(lines, key=lambda line: (line.on is None, line.on or date.min))
 
 
-def render(household_id: int, lang: str, today: date) -> str:
-    """The summary page as HTML, in ``lang`` (one of LANGUAGES)."""
+def render(
+    household_id: int, lang: str, today: date, back: tuple[str, str, str] | None = None
+) -> str:
+    """The summary page as HTML, in ``lang`` (one of LANGUAGES).
+
+    ``back`` is (url, text, language) of a link back for the staff member who opened the
+    page, in their own language; it is not printed.
+    """
     if lang not in LANGUAGES:
         raise ValueError(f"unsupported language {lang!r}")
     linked = protection.chain(household_id)
@@ -146,4 +152,5 @@ def render(household_id: int, lang: str, today: date) -> str:
             steps=_steps(linked.households, lang),
             coordinator=current.coordinator.name if current.coordinator else None,
             printed=_when(today, lang),
+            back=back,
         )

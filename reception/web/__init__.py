@@ -21,12 +21,21 @@ def init_web(app: Flask) -> None:
     from reception.web.feeds import bp as feeds_bp
     from reception.web.households import bp as households_bp
     from reception.web.manager import bp as manager_bp
+    from reception.web.protection import bp as protection_bp
 
     csrf.init_app(app)
     login_manager.init_app(app)
     access.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth_bp, coordinator_bp, households_bp, manager_bp, admin_bp, feeds_bp):
+    for blueprint in (
+        auth_bp,
+        coordinator_bp,
+        households_bp,
+        manager_bp,
+        protection_bp,
+        admin_bp,
+        feeds_bp,
+    ):
         app.register_blueprint(blueprint)
     app.jinja_env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     app.jinja_env.globals.update(

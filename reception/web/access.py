@@ -51,6 +51,7 @@ WRITERS = (Role.COORDINATOR, Role.MANAGER, Role.ADMIN)
 NAV: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("coordinator.tasks", _l("My tasks"), (Role.COORDINATOR, Role.MANAGER)),
     ("manager.dashboard", _l("Dashboard"), (Role.MANAGER,)),
+    ("protection.quotas_page", _l("Quotas"), (Role.MANAGER, Role.FINANCE)),
     ("households.index", _l("Households"), READERS),
     ("households.new", _l("New household"), WRITERS),
     ("admin.users", _l("Users"), (Role.ADMIN,)),

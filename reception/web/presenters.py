@@ -119,6 +119,15 @@ FIELDS = {
     "family_name": _l("family name"),
     "birth_date": _l("birth date"),
     "member": _l("member"),
+    "move_in_date": _l("move-in date"),
+    "move_out_date": _l("move-out date"),
+    "samordningsnummer_date": _l("samordningsnummer date"),
+    "permit_date": _l("permit date"),
+    "continued_in": _l("continues in case"),
+    "previous_household": _l("continues the case"),
+    "protection_end": _l("first day without protection"),
+    "closed_on": _l("closed on"),
+    "closed_reason": _l("reason for closing"),
 }
 
 STATUSES = {
@@ -144,7 +153,7 @@ def event_value(field: str, value: str | None, user_names: dict[int, str]) -> st
         return "–"
     if field == "status":
         return str(STATUSES.get(value, value))
-    if field.endswith("_date") or field == "completed_on":
+    if field.endswith("_date") or field in ("completed_on", "closed_on", "protection_end"):
         try:
             return format_date(date.fromisoformat(value), "medium")
         except ValueError:

@@ -106,8 +106,12 @@ def crawl(page: Any, axe: Any, origin: str, checked: set[str]) -> tuple[list[str
     ("email", "language", "expected"),
     [
         (COORDINATOR, "sv", ["/tasks", "/households/", "/households/{id}", "/households/new"]),
-        (MANAGER, "en", ["/manager/", "/manager/reassign", "/households/{id}"]),
-        (FINANCE, "en", ["/households/", "/households/{id}"]),
+        (
+            MANAGER,
+            "en",
+            ["/manager/", "/manager/reassign", "/manager/quotas", "/manager/protection-end"],
+        ),
+        (FINANCE, "en", ["/households/", "/households/{id}", "/manager/quotas"]),
         (ADMIN, "sv", ["/admin/users", "/admin/users/new"]),
     ],
     ids=["coordinator", "manager", "finance", "admin"],
@@ -155,4 +159,58 @@ def test_error_states_pass_axe(page: Any, axe: Any, live_server: LiveServer) -> 
     assert response is not None and response.status == 403
     violations += audit(page, axe)
 
+    assert violations == [], "\n".join(violations)
+
+
+def open_household(page: Any, reference: str) -> None:
+    """From the household list, searched by reference (closed cases included)."""
+    page.goto(f"/households/?q={reference.replace(' ', '+')}&status=all")
+    page.get_by_role("link", name=reference, exact=True).click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text().endswith(reference)
+
+
+def test_temporary_protection_pages_pass_axe(page: Any, axe: Any, live_server: LiveServer) -> None:
+    """The crawl checks one household page per role; these are the demo's TP cases."""
+    violations: list[str] = []
+    sign_in(page, COORDINATOR)
+    for reference in ("UA 2026/003", "UA 2026/006"):
+        open_household(page, reference)
+        assert page.locator("#protection-title").is_visible()
+        violations += audit(page, axe)
+    # The case whose member was registered, and the settlement case that continues it.
+    open_household(page, "UA 2026/005")
+    assert page.locator("#linked-title").is_visible()
+    violations += audit(page, axe)
+    page.locator(".linked-cases a").first.click()
+    page.wait_for_load_state()
+    assert "UA 2026/005 F1" in page.locator("h1").inner_text()
+    violations += audit(page, axe)
+    # A refused move-out, with its error beside the field.
+    open_household(page, "UA 2026/003")
+    page.locator("#protection-title ~ div details summary").first.click()
+    page.fill("#housing-move_out_date", "2000-01-01")
+    page.locator("form[action$='/housing'] button[type=submit]").click()
+    assert page.locator("#housing-move_out_date-error").is_visible()
+    violations += audit(page, axe)
+    # The family summary in each language.
+    for lang in ("uk", "sv", "en"):
+        open_household(page, "UA 2026/003")
+        page.locator(f".summary-links a[lang='{lang}']").click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == lang
+        violations += audit(page, axe)
+    page.context.clear_cookies()
+
+    sign_in(page, MANAGER)
+    page.goto("/manager/protection-end")
+    page.locator("form[action$='/protection-end'] button[type=submit]").click()
+    assert page.locator(".error-summary").is_visible()
+    violations += audit(page, axe)
+    page.goto("/manager/quotas")
+    page.locator("details summary").first.click()
+    page.locator("input[name=persons]").first.fill("-1")
+    page.locator("form[action$='/kommuntal'] button[type=submit]").first.click()
+    assert page.locator(".error-summary").is_visible()
+    violations += audit(page, axe)
     assert violations == [], "\n".join(violations)

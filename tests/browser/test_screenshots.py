@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import COORDINATOR, MANAGER, LiveServer, sign_in, switch_language
+from tests.browser.test_accessibility import open_household
 
 TARGET = os.environ.get("MOTTAGNING_SCREENSHOTS")
 
@@ -36,6 +37,20 @@ def test_screenshots(page: Any, live_server: LiveServer, language: str) -> None:
     page.goto(next(h for h in hrefs if re.search(r"/households/\d+$", h)))
     page.screenshot(path=directory / f"household-{language}.png", full_page=True)
     page.screenshot(path=directory / f"household-top-{language}.png")  # what the eye meets first
+    # Temporary protection: a family in the municipality's housing, and a registered person's
+    # case with its continuation.
+    open_household(page, "UA 2026/003")
+    page.screenshot(path=directory / f"household-tp-{language}.png", full_page=True)
+    open_household(page, "UA 2026/005")
+    page.screenshot(path=directory / f"household-tp-linked-{language}.png", full_page=True)
+    if language == "sv":
+        open_household(page, "UA 2026/003")
+        page.locator(".summary-links a[lang='uk']").click()
+        page.wait_for_load_state()
+        page.screenshot(path=directory / "summary-uk.png", full_page=True)
+        page.emulate_media(media="print")
+        page.screenshot(path=directory / "summary-uk-print.png", full_page=True)
+        page.emulate_media(media="screen")
     page.context.clear_cookies()
 
     sign_in(page, MANAGER)
@@ -43,3 +58,7 @@ def test_screenshots(page: Any, live_server: LiveServer, language: str) -> None:
     page.screenshot(path=directory / f"manager-dashboard-{language}.png", full_page=True)
     page.goto("/manager/reassign")
     page.screenshot(path=directory / f"manager-reassign-{language}.png", full_page=True)
+    page.goto("/manager/quotas")
+    page.screenshot(path=directory / f"manager-quotas-{language}.png", full_page=True)
+    page.goto("/manager/protection-end")
+    page.screenshot(path=directory / f"manager-protection-end-{language}.png", full_page=True)

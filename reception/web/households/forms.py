@@ -14,7 +14,16 @@ from typing import Any
 from reception.services.errors import FieldError
 from reception.services.households import MAX_MEMBERS
 
-FIELDS = ("given_name", "family_name", "birth_date", "personnummer")
+FIELDS = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "personnummer",
+    "samordningsnummer_date",
+    "permit_date",
+)
+# Sent even when blank, so that a half-filled row is told what it misses.
+REQUIRED = ("given_name", "family_name", "birth_date")
 DEFAULT_ROWS = 2
 _SERVICE_NAME = re.compile(r"^members\[(\d+)\]\.(\w+)$")
 
@@ -54,8 +63,7 @@ class MemberRows:
     def payload(self) -> list[dict[str, str]]:
         self.sent_from = [i for i, row in enumerate(self.rows) if any(row.values())]
         return [
-            {f: v for f, v in self.rows[i].items() if v or f != "personnummer"}
-            for i in self.sent_from
+            {f: v for f, v in self.rows[i].items() if v or f in REQUIRED} for i in self.sent_from
         ]
 
     def field_errors(self, errors: list[FieldError]) -> dict[str, str]:

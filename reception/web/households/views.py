@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from reception.models import Role
-from reception.services import accounts, history, households
+from reception.services import accounts, history, households, protection, protection_rules, summary
 from reception.services.checklist import Moved, blockers
 from reception.services.errors import Conflict, FieldError, ValidationError
 from reception.services.tasks import tasks_of
@@ -19,9 +19,12 @@ from reception.timeutil import today
 from reception.web.access import READERS, WRITERS, roles_required
 from reception.web.households import bp
 from reception.web.households.forms import MemberRows
+from reception.web.households.protection import continued_notice, linked_view, protection_view
 from reception.web.presenters import locale_code, present
 
 PER_PAGE = 25
+# The family summary's languages, each named in itself (no translation needed).
+SUMMARY_LANGUAGES = (("uk", "українською"), ("sv", "svenska"), ("en", "English"))
 
 
 def _field_errors(exc: ValidationError | Conflict) -> list[FieldError]:
@@ -103,6 +106,11 @@ def new() -> Any:
                 "coordinator_id": request.form.get("coordinator_id", ""),
                 "members": rows.payload(),
             }
+            # Only households in the municipality's housing have one; left out when blank
+            # so that other workflows are not refused for an empty field.
+            move_in = request.form.get("move_in_date", "").strip()
+            if move_in:
+                payload["move_in_date"] = move_in
             try:
                 household = households.create_household(payload, g.user, today())
             except (ValidationError, Conflict) as exc:
@@ -143,11 +151,18 @@ def _render_show(
         for task_id, old, new in moved_state["items"]:
             if task_id in by_id:
                 moved.append((by_id[task_id], _date(old), _date(new)))
-    events = history.for_household(household.id)
     users = accounts.users_of_municipality()
     definition = definition_for(household.workflow_key, household.workflow_version)
     names = {p.id: p.full_name for p in household.members}
     titles = {t.id: t.title(locale_code()) for t in tasks}
+    linked = linked_view(household) if protection.is_linked(household) else None
+    if linked is not None:
+        # One continuous history across the earlier and later cases.
+        events = linked.events
+        names.update(linked.names)
+        titles.update(linked.titles)
+    else:
+        events = history.for_household(household.id)
     return render_template(
         "households/show.html",
         household=household,
@@ -155,6 +170,10 @@ def _render_show(
         items=items,
         moved=moved,
         events=events,
+        linked=linked,
+        protection=protection_view(household, linked),
+        continued=continued_notice(household.id),
+        summary_languages=SUMMARY_LANGUAGES,
         names=names,
         titles=titles,
         errors=errors or {},
@@ -243,10 +262,12 @@ def update_member(household_id: int, person_id: int) -> Any:
     person = households.get_person(person_id)
     if person.household_id != household_id:
         abort(404)
-    form: dict[str, Any] = {
-        "registration_date": request.form.get("registration_date", ""),
-        "personnummer_date": request.form.get("personnummer_date", ""),
-    }
+    household = households.get_household(household_id)
+    fields = ["registration_date", "personnummer_date"]
+    if protection_rules.is_temporary_protection(household):
+        fields += households.PERMIT_DATE_FIELDS
+    form: dict[str, Any] = {f: request.form.get(f, "") for f in fields}
+    registers = bool(form["registration_date"]) and person.registration_date is None
     number = request.form.get("personnummer", "").strip()
     if number and number not in (person.personnummer, person.samordningsnummer):
         form["personnummer"] = number
@@ -260,4 +281,48 @@ def update_member(household_id: int, person_id: int) -> Any:
             {prefix + k: v for k, v in {**form, "personnummer": number}.items()},
             422,
         )
+    if registers:
+        case = protection.continued_in(person_id)
+        if case is not None:
+            session["continued"] = {
+                "household": household_id,
+                "case_id": case.id,
+                "reference": case.reference,
+                "name": person.full_name,
+            }
     return _saved(household_id, moved)
+
+
+@bp.post("/<int:household_id>/housing")
+@roles_required(*WRITERS)
+def update_housing(household_id: int) -> Any:
+    """Move-in and move-out of the municipality's housing (temporary protection)."""
+    household = households.get_household(household_id)
+    form = {f: request.form.get(f, "") for f in households.HOUSING_DATE_FIELDS}
+    try:
+        moved = households.update_household(household.id, form, g.user, today())
+    except (ValidationError, Conflict) as exc:
+        return _render_show(
+            household_id,
+            {f"housing-{e.field}": e.message for e in _field_errors(exc)},
+            {f"housing-{k}": v for k, v in form.items()},
+            422,
+        )
+    return _saved(household_id, moved)
+
+
+@bp.get("/<int:household_id>/summary")
+@roles_required(*READERS)
+def family_summary(household_id: int) -> Any:
+    """The printable summary for the family, in Ukrainian, Swedish or English."""
+    lang = request.args.get("lang") or locale_code()
+    if lang not in summary.LANGUAGES:
+        abort(404)
+    household = households.get_household(household_id)
+    back = (
+        url_for("households.show", household_id=household.id),
+        _("Back to household %(reference)s", reference=household.reference),
+        locale_code(),
+    )
+    html = summary.render(household.id, lang, today(), back=back)
+    return Response(html, mimetype="text/html", headers={"Content-Language": lang})
