@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from reception.extensions import db
-from reception.models import ChangeEvent, User
+from reception.models import ChangeEvent, Household, Person, Task, User
 
 
 def _text(value: Any) -> str | None:
@@ -53,6 +53,31 @@ def record(
             actor_id=actor.id if actor else None,
         )
     )
+
+
+def change(
+    obj: Household | Person | Task, field: str, value: Any, reason: str, actor: User | None
+) -> bool:
+    """Set a field of a household, person or task and record the change; False if unchanged."""
+    old = getattr(obj, field)
+    if _text(old) == _text(value):
+        return False
+    if isinstance(obj, Household):
+        household_id, entity = obj.id, "household"
+    else:
+        household_id, entity = obj.household_id, "person" if isinstance(obj, Person) else "task"
+    record(
+        household_id=household_id,
+        entity=entity,
+        entity_id=obj.id,
+        field=field,
+        old=old,
+        new=value,
+        reason=reason,
+        actor=actor,
+    )
+    setattr(obj, field, value)
+    return True
 
 
 def for_household(household_id: int, limit: int = 500) -> list[ChangeEvent]:

@@ -306,25 +306,6 @@ def task_summaries(household_ids: list[int], today: date) -> dict[int, TaskSumma
     return {hid: TaskSummary(overdue or 0, next_due) for hid, overdue, next_due in rows}
 
 
-def _set(obj: Household | Person, field: str, value: Any, reason: str, actor: User | None) -> bool:
-    old = getattr(obj, field)
-    if old == value:
-        return False
-    household_id = obj.id if isinstance(obj, Household) else obj.household_id
-    history.record(
-        household_id=household_id,
-        entity="household" if isinstance(obj, Household) else "person",
-        entity_id=obj.id,
-        field=field,
-        old=old,
-        new=value,
-        reason=reason,
-        actor=actor,
-    )
-    setattr(obj, field, value)
-    return True
-
-
 def update_household(
     household_id: int, raw: Mapping[str, Any], actor: User | None, today: date
 ) -> list[Moved]:
@@ -360,7 +341,7 @@ def update_household(
     reasons = [
         _reason(field)
         for field, value in changes.items()
-        if _set(household, field, value, _reason(field), actor)
+        if history.change(household, field, value, _reason(field), actor)
     ]
     if not reasons:
         return []
@@ -469,7 +450,7 @@ def update_person(
     reasons = []
     for field, value in changes.items():
         reason = f"{_reason(field)}: {person.full_name}"
-        if _set(person, field, value, reason, actor):
+        if history.change(person, field, value, reason, actor):
             reasons.append(reason)
     if not reasons:
         return []
@@ -526,9 +507,9 @@ def close_household(
     if household.status == HouseholdStatus.CLOSED.value:
         raise Conflict(_("The household is closed."), "status")
     why = history.in_swedish(_l("Household closed"))
-    _set(household, "status", HouseholdStatus.CLOSED.value, why, actor)
-    _set(household, "closed_reason", reason, why, actor)
-    _set(household, "closed_on", closed_on, why, actor)
+    history.change(household, "status", HouseholdStatus.CLOSED.value, why, actor)
+    history.change(household, "closed_reason", reason, why, actor)
+    history.change(household, "closed_on", closed_on, why, actor)
     db.session.commit()
     return household
 
@@ -538,9 +519,9 @@ def reopen_household(household_id: int, actor: User | None) -> Household:
     if household.status != HouseholdStatus.CLOSED.value:
         raise Conflict(_("The household is open."), "status")
     why = history.in_swedish(_l("Household reopened"))
-    _set(household, "status", HouseholdStatus.OPEN.value, why, actor)
-    _set(household, "closed_reason", None, why, actor)
-    _set(household, "closed_on", None, why, actor)
+    history.change(household, "status", HouseholdStatus.OPEN.value, why, actor)
+    history.change(household, "closed_reason", None, why, actor)
+    history.change(household, "closed_on", None, why, actor)
     recompute(household, why, actor)
     db.session.commit()
     return household

@@ -134,29 +134,9 @@ def _new_case(tp: Household, workflow_key: str, on: date, reason: str, actor: Us
 
 
 def _settle(task: Task, status: TaskStatus, on: date, reason: str, actor: User | None) -> None:
-    history.record(
-        household_id=task.household_id,
-        entity="task",
-        entity_id=task.id,
-        field="status",
-        old=task.status,
-        new=status.value,
-        reason=reason,
-        actor=actor,
-    )
-    task.status = status.value
+    history.change(task, "status", status.value, reason, actor)
     if status is TaskStatus.DONE:
-        history.record(
-            household_id=task.household_id,
-            entity="task",
-            entity_id=task.id,
-            field="completed_on",
-            old=task.completed_on,
-            new=on,
-            reason=reason,
-            actor=actor,
-        )
-        task.completed_on = on
+        history.change(task, "completed_on", on, reason, actor)
 
 
 def _carry_over(tp: Household, case: Household, on: date, actor: User | None) -> bool:
@@ -222,17 +202,7 @@ def continue_after_registration(tp: Household, person: Person, actor: User | Non
     )
     if person.personnummer is not None:
         # One record per number: the personnummer identifies the person from now on.
-        history.record(
-            household_id=tp.id,
-            entity="person",
-            entity_id=person.id,
-            field="personnummer",
-            old=person.personnummer,
-            new=None,
-            reason=reason,
-            actor=actor,
-        )
-        person.personnummer = None
+        history.change(person, "personnummer", None, reason, actor)
         db.session.flush()
     case.members.append(member)
     db.session.flush()
@@ -270,17 +240,7 @@ def _close(tp: Household, on: date, case: Household, actor: User | None) -> None
         ("closed_on", on),
         ("closed_reason", reason[:200]),
     ):
-        history.record(
-            household_id=tp.id,
-            entity="household",
-            entity_id=tp.id,
-            field=field_name,
-            old=getattr(tp, field_name),
-            new=value,
-            reason=reason,
-            actor=actor,
-        )
-        setattr(tp, field_name, value)
+        history.change(tp, field_name, value, reason, actor)
 
 
 # --- the linked cases as one history -------------------------------------------------------

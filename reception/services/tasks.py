@@ -44,34 +44,6 @@ def _open_household(task: Task) -> Household:
     return household
 
 
-def _change_status(task: Task, new: TaskStatus, reason: str, actor: User | None) -> None:
-    history.record(
-        household_id=task.household_id,
-        entity="task",
-        entity_id=task.id,
-        field="status",
-        old=task.status,
-        new=new.value,
-        reason=reason,
-        actor=actor,
-    )
-    task.status = new.value
-
-
-def _set_field(task: Task, field: str, value: Any, reason: str, actor: User | None) -> None:
-    history.record(
-        household_id=task.household_id,
-        entity="task",
-        entity_id=task.id,
-        field=field,
-        old=getattr(task, field),
-        new=value,
-        reason=reason,
-        actor=actor,
-    )
-    setattr(task, field, value)
-
-
 def complete(task_id: int, raw: Mapping[str, Any], actor: User | None, today: date) -> Task:
     task = get_task(task_id)
     data = Input(raw)
@@ -89,13 +61,13 @@ def complete(task_id: int, raw: Mapping[str, Any], actor: User | None, today: da
     if status is TaskStatus.WITHDRAWN:
         raise Conflict(_("The task no longer applies to this household."), "status")
     reason = history.in_swedish(_l("Task completed"))
-    _change_status(task, TaskStatus.DONE, reason, actor)
-    _set_field(task, "completed_on", completed_on, reason, actor)
+    history.change(task, "status", TaskStatus.DONE.value, reason, actor)
+    history.change(task, "completed_on", completed_on, reason, actor)
     task.waiting_on = None
     task.waiting_since = None
     note = data.text("note", max_length=2000)
     if note:
-        _set_field(task, "note", note, reason, actor)
+        history.change(task, "note", note, reason, actor)
     recompute(
         household, history.in_swedish(_l("Task completed: %(title)s", title=task.title_sv)), actor
     )
@@ -110,8 +82,8 @@ def reopen(task_id: int, actor: User | None) -> Task:
     if status not in (TaskStatus.DONE, TaskStatus.NOT_APPLICABLE):
         raise Conflict(_("Only a done or not applicable task can be reopened."), "status")
     reason = history.in_swedish(_l("Task reopened"))
-    _change_status(task, TaskStatus.OPEN, reason, actor)
-    _set_field(task, "completed_on", None, reason, actor)
+    history.change(task, "status", TaskStatus.OPEN.value, reason, actor)
+    history.change(task, "completed_on", None, reason, actor)
     recompute(
         household, history.in_swedish(_l("Task reopened: %(title)s", title=task.title_sv)), actor
     )
@@ -131,8 +103,8 @@ def wait_on_authority(
     if TaskStatus(task.status).is_settled:
         raise Conflict(_("The task is already closed."), "status")
     reason = history.in_swedish(_l("Waiting on an authority"))
-    _change_status(task, TaskStatus.WAITING, reason, actor)
-    _set_field(task, "waiting_on", waiting_on, reason, actor)
+    history.change(task, "status", TaskStatus.WAITING.value, reason, actor)
+    history.change(task, "waiting_on", waiting_on, reason, actor)
     if task.waiting_since is None:
         task.waiting_since = today
     db.session.commit()
@@ -145,8 +117,8 @@ def resume(task_id: int, actor: User | None) -> Task:
     if task.status != TaskStatus.WAITING.value:
         raise Conflict(_("The task is not waiting."), "status")
     reason = history.in_swedish(_l("No longer waiting"))
-    _change_status(task, TaskStatus.OPEN, reason, actor)
-    _set_field(task, "waiting_on", None, reason, actor)
+    history.change(task, "status", TaskStatus.OPEN.value, reason, actor)
+    history.change(task, "waiting_on", None, reason, actor)
     task.waiting_since = None
     db.session.commit()
     return task
@@ -161,8 +133,8 @@ def not_applicable(task_id: int, raw: Mapping[str, Any], actor: User | None) -> 
     if TaskStatus(task.status).is_settled:
         raise Conflict(_("The task is already closed."), "status")
     reason = history.in_swedish(_l("Marked not applicable"))
-    _change_status(task, TaskStatus.NOT_APPLICABLE, reason, actor)
-    _set_field(task, "note", note, reason, actor)
+    history.change(task, "status", TaskStatus.NOT_APPLICABLE.value, reason, actor)
+    history.change(task, "note", note, reason, actor)
     recompute(
         household,
         history.in_swedish(_l("Task not applicable: %(title)s", title=task.title_sv)),
@@ -187,10 +159,10 @@ def update(task_id: int, raw: Mapping[str, Any], actor: User | None) -> Task:
     data.raise_if_errors()
     _open_household(task)
     if data.has("assignee_id"):
-        _set_field(
+        history.change(
             task, "assignee_id", assignee_id, history.in_swedish(_l("Task reassigned")), actor
         )
     if data.has("note"):
-        _set_field(task, "note", note, history.in_swedish(_l("Note changed")), actor)
+        history.change(task, "note", note, history.in_swedish(_l("Note changed")), actor)
     db.session.commit()
     return task
