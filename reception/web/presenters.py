@@ -6,13 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import format_date, get_locale, ngettext
+from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from reception.engine.calendar import Roll, Unit, age_on
 from reception.engine.definitions import TASK_ANCHOR_PREFIX, TaskDefinition
 from reception.models import ChangeEvent, Task
+from reception.services import reimbursements
+from reception.services.finance_export import kind_label
 from reception.services.workflows import definition_for
 from reception.services.worklist import display_state
 
@@ -139,7 +141,23 @@ STATUSES = {
 }
 
 
+def _payment_field(field: str) -> tuple[str, date] | None:
+    """(kind, month) of an expected-payment history field such as "establishment 2026-05"."""
+    kind, _sep, month = field.rpartition(" ")
+    try:
+        return kind, date.fromisoformat(f"{month}-01")
+    except ValueError:
+        return None
+
+
 def event_subject(event: ChangeEvent, names: dict[int, str], titles: dict[int, str]) -> str:
+    if event.entity == reimbursements.ENTITY and (parsed := _payment_field(event.field)):
+        kind, month = parsed
+        return _(
+            "Expected payment: %(kind)s, %(month)s",
+            kind=kind_label(kind),
+            month=format_date(month, "LLLL yyyy"),
+        )
     label = str(FIELDS.get(event.field, event.field))
     if event.entity == "task":
         return f"{titles.get(event.entity_id, '')}: {label}"
@@ -151,6 +169,8 @@ def event_subject(event: ChangeEvent, names: dict[int, str], titles: dict[int, s
 def event_value(field: str, value: str | None, user_names: dict[int, str]) -> str:
     if value is None or value == "":
         return "–"
+    if _payment_field(field) and value.isdigit():
+        return _("%(amount)s kr", amount=format_decimal(int(value)))
     if field == "status":
         return str(STATUSES.get(value, value))
     if field.endswith("_date") or field in ("completed_on", "closed_on", "protection_end"):

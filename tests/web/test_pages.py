@@ -121,6 +121,9 @@ def test_changing_the_reception_date_shows_what_moved(
     page = client.get(f"/households/{household.id}").get_data(as_text=True)
     assert "Förfallodatum som flyttades" in page  # Swedish: the user's language
     assert "Mottagningsdatum ändrat" in page  # the history's reason
+    # Expected payments moved with the reception date, named and in kronor.
+    assert "Förväntad utbetalning: Etableringsschablon" in page
+    assert re.search(r"41\W250\skr", page)
 
     bad = client.post(
         f"/households/{household.id}/dates",
