@@ -1,4 +1,4 @@
-"""The HTML interface: sign-in, the coordinators' pages, household pages, administration.
+"""The HTML interface: sign-in, coordinators', household, manager and finance pages, admin.
 
 One blueprint package per audience. Every request of a signed-in user is bound
 to the user's municipality before any view runs, so the tenant filter of
@@ -17,6 +17,7 @@ def init_web(app: Flask) -> None:
     from reception.web.admin import bp as admin_bp
     from reception.web.auth import bp as auth_bp
     from reception.web.coordinator import bp as coordinator_bp
+    from reception.web.finance import bp as finance_bp
     from reception.web.households import bp as households_bp
     from reception.web.manager import bp as manager_bp
 
@@ -24,7 +25,7 @@ def init_web(app: Flask) -> None:
     login_manager.init_app(app)
     access.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth_bp, coordinator_bp, households_bp, manager_bp, admin_bp):
+    for blueprint in (auth_bp, coordinator_bp, households_bp, manager_bp, finance_bp, admin_bp):
         app.register_blueprint(blueprint)
     app.jinja_env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     app.jinja_env.globals.update(
