@@ -65,15 +65,6 @@ def signed(amount: int) -> str:
     return format_decimal(amount, format="+#,##0;-#,##0")
 
 
-def signed_kronor(amount: int) -> str:
-    """A difference in kronor with its sign: +5 000 kr, -5 000 kr, 0 kr."""
-    if amount == 0:
-        return kronor(0)
-    return format_currency(
-        amount, "SEK", format="+#,##0\u00a0¤;-#,##0\u00a0¤", currency_digits=False
-    )
-
-
 def month_label(month: date) -> str:
     return format_date(month, "LLLL y")
 

@@ -33,7 +33,6 @@ from reception.web.finance.money import (
     share,
     short_month,
     signed,
-    signed_kronor,
     status_text,
 )
 
@@ -45,7 +44,6 @@ def _helpers() -> dict[str, Any]:
         "kronor": kronor,
         "number": number,
         "signed": signed,
-        "signed_kronor": signed_kronor,
         "month_label": month_label,
         "short_month": short_month,
         "kind_label": finance_export.kind_label,
@@ -181,6 +179,14 @@ def household(household_id: int) -> Any:
         kind_totals={k: sum((t.get(k, 0) for t in totals.values()), 0) for k in kinds},
         expected_sek=sum((r.expected_sek for r in rows), 0),
         received_sek=sum((r.received_sek for r in rows), 0),
+        missing_sek=-sum(
+            (
+                r.difference_sek
+                for r in rows
+                if r.status in (MatchStatus.UNPAID, MatchStatus.PARTLY_PAID)
+            ),
+            0,
+        ),
         today=day,
         **_helpers(),
     )
@@ -219,6 +225,14 @@ def reconciliation() -> Any:
         pages=pages,
         page_url=lambda n: url_for("finance.reconciliation", **args, page=n),
         status_note=difference_note,
+        due_expected=sum(
+            (r.expected_sek for r in result.rows if r.status != MatchStatus.NOT_DUE), 0
+        ),
+        missing=-(
+            result.differences[MatchStatus.UNPAID] + result.differences[MatchStatus.PARTLY_PAID]
+        ),
+        surplus=result.differences[MatchStatus.OVERPAID]
+        + result.differences[MatchStatus.UNEXPECTED],
         attention={
             MatchStatus.UNPAID,
             MatchStatus.PARTLY_PAID,
