@@ -1,4 +1,4 @@
-"""The HTML interface: sign-in, the coordinators' pages, household pages, administration.
+"""The HTML interface: sign-in, coordinators', household, manager and finance pages, admin.
 
 One blueprint package per audience, plus the calendar feeds (secret URLs, no
 sign-in). Every request of a signed-in user is bound to the user's municipality
@@ -19,6 +19,7 @@ def init_web(app: Flask) -> None:
     from reception.web.auth import bp as auth_bp
     from reception.web.coordinator import bp as coordinator_bp
     from reception.web.feeds import bp as feeds_bp
+    from reception.web.finance import bp as finance_bp
     from reception.web.households import bp as households_bp
     from reception.web.manager import bp as manager_bp
     from reception.web.protection import bp as protection_bp
@@ -33,6 +34,7 @@ def init_web(app: Flask) -> None:
         households_bp,
         manager_bp,
         protection_bp,
+        finance_bp,
         admin_bp,
         feeds_bp,
     ):

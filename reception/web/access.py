@@ -47,6 +47,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Reading households is open to every role; changing them to these (as in the API).
 READERS = tuple(Role)
 WRITERS = (Role.COORDINATOR, Role.MANAGER, Role.ADMIN)
+# The municipality's accounts (reimbursements): read by these, changed by finance and admin.
+FINANCE_READERS = (Role.FINANCE, Role.MANAGER, Role.ADMIN)
 
 NAV: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("coordinator.tasks", _l("My tasks"), (Role.COORDINATOR, Role.MANAGER)),
@@ -54,6 +56,9 @@ NAV: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("protection.quotas_page", _l("Quotas"), (Role.MANAGER, Role.FINANCE)),
     ("households.index", _l("Households"), READERS),
     ("households.new", _l("New household"), WRITERS),
+    ("finance.forecast", _l("Forecast"), FINANCE_READERS),
+    ("finance.reconciliation", _l("Reconciliation"), FINANCE_READERS),
+    ("finance.payments", _l("Payments"), FINANCE_READERS),
     ("admin.users", _l("Users"), (Role.ADMIN,)),
 ]
 
@@ -90,6 +95,8 @@ def landing_url(user: User) -> str:
         return url_for("coordinator.home")
     if user.has_role(Role.MANAGER) and "manager.dashboard" in current_app.view_functions:
         return url_for("manager.dashboard")
+    if user.has_role(Role.FINANCE) and "finance.forecast" in current_app.view_functions:
+        return url_for("finance.forecast")
     if user.has_role(Role.ADMIN) and not user.has_role(Role.MANAGER, Role.FINANCE):
         return url_for("admin.users")
     return url_for("households.index")
@@ -172,9 +179,24 @@ def template_context() -> dict[str, Any]:
     return context
 
 
+# Pages that belong under another menu entry (endpoint prefixes).
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "finance.payments": (
+        "finance.import",
+        "finance.new_payment",
+        "finance.add_payment",
+        "finance.edit_payment",
+        "finance.update_payment",
+    ),
+    "finance.forecast": ("finance.allocations", "finance.set_allocation"),
+}
+
+
 def _is_active(endpoint: str) -> bool:
     current = request.endpoint or ""
     if current == endpoint:
+        return True
+    if current.startswith(_SECTIONS.get(endpoint, ())):
         return True
     # A household's own pages belong under "Households", not "New household".
     return (

@@ -30,6 +30,8 @@ from tests.browser.conftest import (
 )
 
 MAX_PAGES = 80
+# A payment specification with two bad cells, for the refused import page.
+BAD_FILE = "Utbetalningsdatum;Belopp;Ersättningstyp;Ärende\n2026-01-01;1,5;X;Y\n".encode()
 # Filter and chart links multiply pages that share one template: a few of each are enough.
 MAX_VARIANTS_PER_PATH = 3
 
@@ -44,7 +46,8 @@ def audit(page: Any, axe: Any) -> list[str]:
 
 
 def local_links(page: Any, origin: str) -> list[str]:
-    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    # Downloads (exports) are files, not pages.
+    hrefs = page.eval_on_selector_all("a[href]:not([download])", "links => links.map(a => a.href)")
     found = []
     for href in hrefs:
         parts = urlsplit(href)
@@ -109,9 +112,31 @@ def crawl(page: Any, axe: Any, origin: str, checked: set[str]) -> tuple[list[str
         (
             MANAGER,
             "en",
-            ["/manager/", "/manager/reassign", "/manager/quotas", "/manager/protection-end"],
+            [
+                "/manager/",
+                "/manager/reassign",
+                "/manager/quotas",
+                "/manager/protection-end",
+                "/households/{id}",
+                "/finance/reconciliation",
+            ],
         ),
-        (FINANCE, "en", ["/households/", "/households/{id}", "/manager/quotas"]),
+        (
+            FINANCE,
+            "sv",
+            [
+                "/finance/",
+                "/finance/reconciliation",
+                "/finance/households/{id}",
+                "/finance/payments",
+                "/finance/payments/new",
+                "/finance/imports",
+                "/finance/imports/{id}",
+                "/finance/allocations",
+                "/households/{id}",
+                "/manager/quotas",
+            ],
+        ),
         (ADMIN, "sv", ["/admin/users", "/admin/users/new"]),
     ],
     ids=["coordinator", "manager", "finance", "admin"],
@@ -150,6 +175,29 @@ def test_error_states_pass_axe(page: Any, axe: Any, live_server: LiveServer) -> 
         box.uncheck()
     page.locator("form[action$='/manager/reassign'] button[type=submit]").click()
     assert page.locator(".error-summary").is_visible()
+    violations += audit(page, axe)
+
+    page.context.clear_cookies()
+    sign_in(page, FINANCE)
+    page.goto("/finance/payments/new")
+    page.fill("#amount_sek", "41 250,50")
+    page.locator("main form button[type=submit]").first.click()
+    assert page.locator(".error-summary").is_visible()
+    assert page.locator("#amount_sek-error").is_visible()
+    violations += audit(page, axe)
+    page.goto("/finance/imports")
+    page.set_input_files(
+        "#file",
+        files=[
+            {
+                "name": "fel.csv",
+                "mimeType": "text/csv",
+                "buffer": BAD_FILE,
+            }
+        ],
+    )
+    page.locator("form[action$='/finance/imports'] button[type=submit]").click()
+    assert page.locator("#file-errors").is_visible()
     violations += audit(page, axe)
 
     response = page.goto("/households/999999")

@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import COORDINATOR, MANAGER, LiveServer, sign_in, switch_language
+from tests.browser.conftest import (
+    COORDINATOR,
+    FINANCE,
+    MANAGER,
+    LiveServer,
+    sign_in,
+    switch_language,
+)
 from tests.browser.test_accessibility import open_household
 
 TARGET = os.environ.get("MOTTAGNING_SCREENSHOTS")
@@ -62,3 +69,24 @@ def test_screenshots(page: Any, live_server: LiveServer, language: str) -> None:
     page.screenshot(path=directory / f"manager-quotas-{language}.png", full_page=True)
     page.goto("/manager/protection-end")
     page.screenshot(path=directory / f"manager-protection-end-{language}.png", full_page=True)
+    page.context.clear_cookies()
+
+    # Finance: the forecast is the start page; a household's schedule, the reconciliation.
+    sign_in(page, FINANCE)
+    switch_language(page, language)
+    page.screenshot(path=directory / f"finance-forecast-{language}.png", full_page=True)
+    page.goto("/finance/reconciliation")
+    page.screenshot(path=directory / f"finance-reconciliation-{language}.png", full_page=True)
+    page.screenshot(path=directory / f"finance-reconciliation-top-{language}.png")
+    page.goto("/finance/reconciliation?status=partly_paid")
+    page.screenshot(path=directory / f"finance-reconciliation-short-{language}.png", full_page=True)
+    hrefs = page.eval_on_selector_all("main a[href]", "links => links.map(a => a.href)")
+    page.goto(next(h for h in hrefs if re.search(r"/finance/households/\d+$", h)))
+    page.screenshot(path=directory / f"finance-household-{language}.png", full_page=True)
+    page.screenshot(path=directory / f"finance-household-top-{language}.png")
+    page.goto("/finance/payments")
+    page.screenshot(path=directory / f"finance-payments-{language}.png", full_page=True)
+    page.goto("/finance/imports")
+    page.screenshot(path=directory / f"finance-imports-{language}.png", full_page=True)
+    page.goto("/finance/payments/new")
+    page.screenshot(path=directory / f"finance-payment-form-{language}.png", full_page=True)
