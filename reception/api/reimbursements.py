@@ -101,8 +101,8 @@ def _reconciliation(result: Reconciliation) -> dict[str, Any]:
     }
 
 
-def _download(content: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(content, mimetype=mimetype)
+def _download(content: bytes, content_type: str, filename: str) -> Response:
+    response = Response(content, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

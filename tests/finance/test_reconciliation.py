@@ -97,7 +97,7 @@ def test_reconciliation_api_and_exports(ledger: dict, finance: ApiClient) -> Non
     assert all(type(v) is int for row in values[1:] for v in row[5:8])
 
     text = finance.get("/api/v1/reimbursements/reconciliation.csv?year=2026")
-    assert text.mimetype == "text/csv"
+    assert text.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert text.data.startswith("\ufeff".encode())
     lines = list(csv.reader(io.StringIO(text.data.decode("utf-8-sig")), delimiter=";"))
     assert lines[-1][5:8] == ["391982", "143571", str(143571 - 391982)]
