@@ -1,4 +1,5 @@
-"""The HTML interface: sign-in, the coordinators' pages, household pages, administration.
+"""The HTML interface: sign-in, the coordinators' pages, household pages, administration,
+and each user's notifications and settings.
 
 One blueprint package per audience, plus the calendar feeds (secret URLs, no
 sign-in). Every request of a signed-in user is bound to the user's municipality
@@ -21,6 +22,7 @@ def init_web(app: Flask) -> None:
     from reception.web.feeds import bp as feeds_bp
     from reception.web.households import bp as households_bp
     from reception.web.manager import bp as manager_bp
+    from reception.web.me import bp as me_bp
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -28,6 +30,7 @@ def init_web(app: Flask) -> None:
     errors.init_app(app)
     for blueprint in (auth_bp, coordinator_bp, households_bp, manager_bp, admin_bp, feeds_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(me_bp)
     app.jinja_env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     app.jinja_env.globals.update(
         age=presenters.age,
