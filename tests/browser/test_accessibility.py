@@ -105,9 +105,20 @@ def crawl(page: Any, axe: Any, origin: str, checked: set[str]) -> tuple[list[str
 @pytest.mark.parametrize(
     ("email", "language", "expected"),
     [
-        (COORDINATOR, "sv", ["/tasks", "/households/", "/households/{id}", "/households/new"]),
+        (
+            COORDINATOR,
+            "sv",
+            [
+                "/tasks",
+                "/households/",
+                "/households/{id}",
+                "/households/new",
+                "/notifications",
+                "/me",
+            ],
+        ),
         (MANAGER, "en", ["/manager/", "/manager/reassign", "/households/{id}"]),
-        (FINANCE, "en", ["/households/", "/households/{id}"]),
+        (FINANCE, "en", ["/households/", "/households/{id}", "/notifications", "/me"]),
         (ADMIN, "sv", ["/admin/users", "/admin/users/new"]),
     ],
     ids=["coordinator", "manager", "finance", "admin"],

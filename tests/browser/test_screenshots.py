@@ -36,6 +36,13 @@ def test_screenshots(page: Any, live_server: LiveServer, language: str) -> None:
     page.goto(next(h for h in hrefs if re.search(r"/households/\d+$", h)))
     page.screenshot(path=directory / f"household-{language}.png", full_page=True)
     page.screenshot(path=directory / f"household-top-{language}.png")  # what the eye meets first
+    page.goto("/notifications")
+    page.screenshot(path=directory / f"notifications-{language}.png", full_page=True)
+    page.goto("/me")
+    page.screenshot(path=directory / f"settings-{language}.png", full_page=True)
+    page.locator("form[action$='/me/calendar-feed'] button").click()
+    page.wait_for_load_state()
+    page.screenshot(path=directory / f"settings-feed-{language}.png", full_page=True)
     page.context.clear_cookies()
 
     sign_in(page, MANAGER)
