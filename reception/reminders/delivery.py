@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from reception.models import Notification, NotificationKind
 from reception.models.tenancy import system
 from reception.reminders.mail import Mailer
-from reception.reminders.messages import describe
+from reception.reminders.messages import app_path, describe
 from reception.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,12 @@ def build_message(notification: Notification, mailer: Mailer) -> EmailMessage:
     locale = user.locale if user.locale in ("sv", "en") else "sv"
     with force_locale(locale):
         content = describe(notification, locale)
+        # Built from BASE_URL: the scheduler renders mail outside any request.
+        base = current_app.config["BASE_URL"].rstrip("/")
         context = {
             "message": content,
+            "link": base + app_path(notification),
+            "settings_link": f"{base}/me",
             "locale": locale,
             "digest": notification.kind == NotificationKind.DIGEST.value,
         }

@@ -39,6 +39,18 @@ def _task_label(task: Task, locale: str) -> str:
     return label
 
 
+def app_path(notification: Notification) -> str:
+    """Where in the app a notification leads: the task on its household page, the
+    household, or (a digest) the work list. A path, so that the scheduler can build the
+    e-mail's link from BASE_URL without a request, and pages from their script root."""
+    if notification.household_id is None:
+        return "/tasks"
+    path = f"/households/{notification.household_id}"
+    if notification.task_id is not None:
+        path += f"#task-{notification.task_id}"
+    return path
+
+
 def describe(notification: Notification, locale: str) -> Message:
     kind = notification.notification_kind
     payload = notification.payload or {}

@@ -10,20 +10,22 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from stdnum import luhn
 
 from reception.extensions import db
-from reception.models import Household, Municipality, Task, User
-from reception.models.tenancy import tenant
+from reception.models import Household, Municipality, Notification, NotificationKind, Task, User
+from reception.models.tenancy import system, tenant
 from reception.services import (
     accounts,
     demo_finance,
     demo_protection,
     households,
     passwords,
+    reminders,
     tasks,
 )
+from reception.timeutil import utcnow
 
 # Every demo user signs in with this; printed by `flask demo`. Demo data only.
 DEMO_PASSWORD = "mottagning-demo"
@@ -113,7 +115,26 @@ def load(today: date) -> list[str]:
         with tenant(db.session, ragunda.id):
             _ragunda_households(today, users[0])
         lines.append("Ragunda kommun (2303): " + ", ".join(u.email for u in users))
+    if lines:
+        _notify(today)
     return lines
+
+
+def _notify(today: date) -> None:
+    """Today's sweep, so the demo users find reminders, overdue notices and escalations in
+    their notification lists at once; what has been overdue for over a week counts as read."""
+    reminders.run_sweep(today)
+    with system(db.session):
+        db.session.execute(
+            update(Notification)
+            .where(
+                Notification.for_date < today - timedelta(days=7),
+                Notification.kind != NotificationKind.DIGEST.value,
+            )
+            .values(read_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
 
 
 def _users(municipality: Municipality, specs: list[DemoUser]) -> list[User]:

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from reception.extensions import db
-from reception.models import Notification, User
+from reception.models import Notification, Task, User
 from reception.services.errors import NotFound
 from reception.timeutil import utcnow
 
@@ -40,7 +41,13 @@ def list_for(
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     items = db.session.scalars(
-        query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+        query.order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+        # What the texts name (task, person, household): loaded up front, not per row.
+        .options(
+            selectinload(Notification.task).selectinload(Task.person),
+            selectinload(Notification.household),
+        )
     ).all()
     return NotificationPage(list(items), unread_count(user))
 

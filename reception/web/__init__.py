@@ -1,4 +1,5 @@
-"""The HTML interface: sign-in, coordinators', household, manager and finance pages, admin.
+"""The HTML interface: sign-in, coordinators', household, manager and finance pages, admin,
+and each user's notifications and settings.
 
 One blueprint package per audience, plus the calendar feeds (secret URLs, no
 sign-in). Every request of a signed-in user is bound to the user's municipality
@@ -22,6 +23,7 @@ def init_web(app: Flask) -> None:
     from reception.web.finance import bp as finance_bp
     from reception.web.households import bp as households_bp
     from reception.web.manager import bp as manager_bp
+    from reception.web.me import bp as me_bp
     from reception.web.protection import bp as protection_bp
 
     csrf.init_app(app)
@@ -39,6 +41,7 @@ def init_web(app: Flask) -> None:
         feeds_bp,
     ):
         app.register_blueprint(blueprint)
+    app.register_blueprint(me_bp)
     app.jinja_env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     app.jinja_env.globals.update(
         age=presenters.age,

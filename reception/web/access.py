@@ -9,7 +9,8 @@ Public helpers for every page blueprint:
 - `NAV`: the main menu entries (endpoint, label, roles); entries whose endpoint
   is not registered are left out, so a blueprint may be listed before it exists.
 - The context processor gives every template `nav_items`, `language_switch_url`,
-  `logout_url`, `current_locale` and `home_url` (see templates/base.html).
+  `logout_url`, `current_locale`, `home_url`, and for a signed-in user `settings_url`,
+  `notifications_url` and `unread_notifications()` (see templates/base.html).
 """
 
 from __future__ import annotations
@@ -37,10 +38,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from reception.extensions import db, login_manager
 from reception.models import Role, User
 from reception.models.tenancy import bind_tenant, system
+from reception.services.notifications import unread_count
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -171,6 +174,9 @@ def template_context() -> dict[str, Any]:
     if current_user.is_authenticated:
         context["logout_url"] = url_for("auth.logout")
         context["can_write"] = current_user.has_role(*WRITERS)
+        context["settings_url"] = url_for("me.settings")
+        context["notifications_url"] = url_for("me.notifications_page")
+        context["unread_notifications"] = _unread_notifications
         context["nav_items"] = [
             (url_for(endpoint), str(label), _is_active(endpoint))
             for endpoint, label, roles in NAV
@@ -190,6 +196,17 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     ),
     "finance.forecast": ("finance.allocations", "finance.set_allocation"),
 }
+
+
+def _unread_notifications() -> int | None:
+    """The header's unread count: one COUNT on (recipient_id, read_at), run only when a
+    full page is rendered (htmx fragments do not call it)."""
+    try:
+        return unread_count(current_user)
+    except SQLAlchemyError:
+        # The error page must render even when the database is what failed.
+        db.session.rollback()
+        return None
 
 
 def _is_active(endpoint: str) -> bool:

@@ -108,7 +108,18 @@ def crawl(page: Any, axe: Any, origin: str, checked: set[str]) -> tuple[list[str
 @pytest.mark.parametrize(
     ("email", "language", "expected"),
     [
-        (COORDINATOR, "sv", ["/tasks", "/households/", "/households/{id}", "/households/new"]),
+        (
+            COORDINATOR,
+            "sv",
+            [
+                "/tasks",
+                "/households/",
+                "/households/{id}",
+                "/households/new",
+                "/notifications",
+                "/me",
+            ],
+        ),
         (
             MANAGER,
             "en",
@@ -135,6 +146,8 @@ def crawl(page: Any, axe: Any, origin: str, checked: set[str]) -> tuple[list[str
                 "/finance/allocations",
                 "/households/{id}",
                 "/manager/quotas",
+                "/notifications",
+                "/me",
             ],
         ),
         (ADMIN, "sv", ["/admin/users", "/admin/users/new"]),

@@ -117,3 +117,46 @@ def test_switch_language_and_back(page: Any, live_server: LiveServer) -> None:
     page.wait_for_load_state()
     assert html.get_attribute("lang") == "sv"
     assert page.locator("h1").inner_text() == swedish_heading
+
+
+def test_coordinator_reads_a_notification_and_makes_a_calendar_address(
+    page: Any, live_server: LiveServer, axe: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.browser.test_accessibility import audit
+
+    sign_in(page, COORDINATOR)
+    header = page.locator("#header-notifications")
+    before = int(header.locator(".count-pill").inner_text())
+    assert before > 0  # the demo's sweep left unread notifications
+    header.click()
+    assert page.url.endswith("/notifications")
+
+    # htmx marks it read in place and the header's count goes down by one.
+    item = page.locator("li.notification--unread").first
+    item_id = item.get_attribute("id")
+    item.locator("form button[type=submit]").click()
+    expect(page.locator(f"#{item_id}")).not_to_have_class(re.compile(r"notification--unread"))
+    expect(page.locator("#header-notifications .count-pill")).to_have_text(str(before - 1))
+    expect(page.locator(".flash--success")).to_be_visible()
+
+    # The link leads to the task on its household page.
+    link = page.locator(f"#{item_id} h2 a")
+    href = link.get_attribute("href")
+    link.click()
+    assert page.url.endswith(href)
+
+    # My settings: the calendar address, shown once, with the Outlook steps.
+    page.locator(".site-header__user").click()
+    assert page.url.endswith("/me")
+    page.locator("form[action$='/me/calendar-feed'] button").click()
+    page.wait_for_load_state()
+    url = page.locator("#feed-url").input_value()
+    assert re.search(r"/feeds/cal_[\w-]+\.ics$", url)
+    assert "Från Internet" in page.locator("main").inner_text()
+    assert audit(page, axe) == []
+    assert page.request.get(url).status == 200
+    page.locator("form[action$='/me/calendar-feed/revoke'] button").click()
+    page.wait_for_load_state()
+    assert page.request.get(url).status == 404

@@ -58,6 +58,13 @@ def test_screenshots(page: Any, live_server: LiveServer, language: str) -> None:
         page.emulate_media(media="print")
         page.screenshot(path=directory / "summary-uk-print.png", full_page=True)
         page.emulate_media(media="screen")
+    page.goto("/notifications")
+    page.screenshot(path=directory / f"notifications-{language}.png", full_page=True)
+    page.goto("/me")
+    page.screenshot(path=directory / f"settings-{language}.png", full_page=True)
+    page.locator("form[action$='/me/calendar-feed'] button").click()
+    page.wait_for_load_state()
+    page.screenshot(path=directory / f"settings-feed-{language}.png", full_page=True)
     page.context.clear_cookies()
 
     sign_in(page, MANAGER)

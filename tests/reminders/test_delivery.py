@@ -235,3 +235,37 @@ def test_digest_opt_out(municipality: Municipality, coordinator: User) -> None:
     with system(db.session):
         kinds = set(db.session.scalars(select(Notification.kind)))
     assert "digest" not in kinds and "reminder" in kinds
+
+
+def text_of(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("household_due_soon")
+def test_mail_links_into_the_app_from_base_url(app: Flask, smtp: Inbox) -> None:
+    saved = app.config["BASE_URL"]
+    app.config["BASE_URL"] = "https://mottagning.bracke.example/"
+    try:
+        with time_machine.travel("2026-04-27 07:00 +02:00", tick=False):
+            scheduler.sweep_now()
+            scheduler.deliver_now()
+    finally:
+        app.config["BASE_URL"] = saved
+    with system(db.session):
+        rows = db.session.scalars(select(Notification)).all()
+    subjects = by_subject(smtp)
+    mail = subjects["Påminnelse: Köp mat för första dygnet ska vara klar 30 april 2026"]
+    food = next(n for n in rows if n.kind == "reminder" and n.for_date == date(2026, 4, 30))
+    link = f"https://mottagning.bracke.example/households/{food.household_id}#task-{food.task_id}"
+    plain = text_of(mail)
+    html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert f"Se hushållet i Mottagning:\n{link}\n" in plain
+    assert f'<a href="{link}"' in html
+    alert = next(m for s, m in subjects.items() if s.startswith("Senaste mottagningsdatum"))
+    household_link = f"https://mottagning.bracke.example/households/{food.household_id}\n"
+    assert household_link in text_of(alert)
+    digest_text = text_of(next(m for s, m in subjects.items() if s.startswith("Dina uppgifter")))
+    assert "Öppna dina uppgifter i Mottagning:\nhttps://mottagning.bracke.example/tasks\n" in (
+        digest_text
+    )
+    assert "https://mottagning.bracke.example/me" in digest_text

@@ -84,6 +84,14 @@ ACCESS: dict[str, Any] = {
     "finance.delete_payment": FINANCE_WRITERS,
     "finance.import_file": FINANCE_WRITERS,
     "finance.withdraw_import": FINANCE_WRITERS,
+    # Each user's own notifications and settings.
+    "me.notifications_page": ALL,
+    "me.read_notification": ALL,
+    "me.read_all_notifications": ALL,
+    "me.settings": ALL,
+    "me.set_digest": ALL,
+    "me.create_feed": ALL,
+    "me.revoke_feed": ALL,
     # The API: every role reads; coordinators, managers and admins write.
     "api.list_households": ALL,
     "api.get_household": ALL,

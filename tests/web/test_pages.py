@@ -176,3 +176,27 @@ def test_admin_manages_only_their_municipality(
     )
     assert lockout.status_code == 422
     assert accounts.user_by_email(admin.email).roles == "admin"
+
+
+def test_the_work_list_shows_how_long_tasks_have_waited_and_that_reminders_are_paused(
+    app: Flask, municipality: Municipality, coordinator: User
+) -> None:
+    import time_machine
+
+    household = add_households(municipality, coordinator, 1, 1)[0]
+    client = web_client(app)
+    token = sign_in(client, coordinator)
+    local = _task(household.id, "local_orientation")
+    client.post(
+        f"/tasks/{local.id}/wait",
+        data={"csrf_token": token, "waiting_on": "Migrationsverket"},
+    )
+    with time_machine.travel(today() + timedelta(days=5, hours=12)):
+        later = web_client(app)  # five days on, the first session has long timed out
+        sign_in(later, coordinator)
+        page = later.get("/").get_data(as_text=True)
+    section = page[page.index('id="section-waiting"') :]
+    assert "Väntar på myndighet" in section and "Migrationsverket" in section
+    assert "(5 dagar)" in section
+    assert "Påminnelser pausade" in section
+    assert "Påminnelser och eskaleringar är pausade medan en uppgift väntar" in section
