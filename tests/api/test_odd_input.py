@@ -72,3 +72,16 @@ def test_huge_ids_in_urls_are_not_found(api: ApiClient, ident: str) -> None:
 def test_huge_page_number(api: ApiClient) -> None:
     response = api.get("/api/v1/households?page=99999999999999999999")
     assert response.status_code == 422 and response.get_json()["field"] == "page"
+
+
+def test_a_bad_note_on_completion_is_refused_not_dropped(api: ApiClient) -> None:
+    created = api.post("/api/v1/households", family()).get_json()
+    tasks = api.get(f"/api/v1/households/{created['id']}/tasks").get_json()
+    visit = next(t["id"] for t in tasks if t["key"] == "skatteverket_visit")
+    before = counts()
+    for note in ("x" * 2001, ["a list"]):
+        response = api.post(f"/api/v1/tasks/{visit}/complete", {"note": note})
+        assert response.status_code == 422, response.get_json()
+        assert response.get_json()["field"] == "note"
+    assert api.get(f"/api/v1/tasks/{visit}").get_json()["status"] == "open"
+    assert counts() == before
