@@ -9,11 +9,13 @@ from typing import Any
 from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from reception.config import PROJECT_ROOT, default_settings
 from reception.engine.definitions import load_directory
 from reception.engine.rates import RateError, load_rates
 from reception.extensions import babel, csrf, db, migrate
+from reception.services.validation import MAX_INTEGER
 
 
 def select_locale() -> str:
@@ -27,6 +29,18 @@ def select_locale() -> str:
     if session.get("locale") in ("sv", "en"):
         return session["locale"]
     return request.accept_languages.best_match(("sv", "en"), default="sv") or "sv"
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in URLs, bounded to the INTEGER columns the ids live in.
+
+    A larger number is a 404 like any other unknown id, instead of an overflow in the
+    database driver (SQLite refuses integers beyond 64 bits, PostgreSQL's ids are 32-bit).
+    """
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_INTEGER)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
@@ -63,6 +77,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     from reception.reminders import scheduler
     from reception.web import init_web
 
+    app.url_map.converters["int"] = IdConverter
     app.register_blueprint(api_bp)
     init_web(app)  # after the API: its error pages defer to the API's JSON for /api/
     csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing to forge

@@ -191,7 +191,7 @@ def list_received() -> Any:
     limit = current_app.config["API_PAGE_SIZE_MAX"]
     if per_page > limit:
         data.error("per_page", _("At most %(n)d.", n=limit))
-    year = data.integer("year", minimum=reimbursements.FIRST_YEAR)
+    year = data.integer("year", minimum=reimbursements.FIRST_YEAR, maximum=reimbursements.LAST_YEAR)
     household_id = data.integer("household_id", minimum=1)
     data.raise_if_errors()
     items, total = payments.list_payments(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from reception.extensions import db
 from reception.models import Municipality, Role, User
-from reception.models.tenancy import system
+from reception.models.tenancy import get_in_tenant, system
 from reception.services.errors import Conflict, FieldError, NotFound, ValidationError
 from reception.services.validation import Input
 
@@ -89,7 +89,7 @@ def users_of_municipality() -> list[User]:
 
 def get_user(user_id: int) -> User:
     """A user of the bound municipality (404 for another municipality's)."""
-    user = db.session.get(User, user_id)
+    user = get_in_tenant(db.session, User, user_id)
     if user is None:
         raise NotFound(_("No such user in this municipality."), "id")
     return user

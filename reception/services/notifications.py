@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from reception.extensions import db
 from reception.models import Notification, Task, User
+from reception.models.tenancy import get_in_tenant
 from reception.services.errors import NotFound
 from reception.timeutil import utcnow
 
@@ -53,7 +54,7 @@ def list_for(
 
 
 def mark_read(user: User, notification_id: int) -> Notification:
-    notification = db.session.get(Notification, notification_id)
+    notification = get_in_tenant(db.session, Notification, notification_id)
     if notification is None or notification.recipient_id != user.id:
         raise NotFound(_("No such notification."), "id")
     if notification.read_at is None:

@@ -19,11 +19,13 @@ from flask_babel import gettext as _
 
 from reception.engine.reimbursement import PaymentKind
 from reception.services.errors import FieldError
-from reception.services.validation import parse_identity_number
+from reception.services.validation import EARLIEST_DATE, LATEST_DATE, parse_identity_number
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_ERRORS = 200
+# Far above any state payment, far below the 64-bit column: a typo, not an amount.
+MAX_AMOUNT_SEK = 10**12
 
 # Column -> accepted header names (compared case-insensitively, surrounding spaces ignored).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -85,6 +87,8 @@ def parse_amount(text: str) -> int:
         raise CellError(_("Amounts are whole kronor; öre are not accepted: %(value)s", value=text))
     if value == 0:
         raise CellError(_("The amount is zero."))
+    if abs(value) > MAX_AMOUNT_SEK:
+        raise CellError(_("The amount is too large: %(value)s", value=text[:30]))
     return int(value)
 
 
@@ -99,19 +103,33 @@ def parse_day(text: str) -> date:
     value = text.strip()
     try:
         if re.fullmatch(r"\d{8}", value):
-            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        return date.fromisoformat(value)
+            day = date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        else:
+            day = date.fromisoformat(value)
     except ValueError as exc:
         raise CellError(_("Not a valid date (YYYY-MM-DD): %(value)s", value=value[:20])) from exc
+    return _in_range(day, value)
 
 
 def parse_month(text: str) -> date:
     """A period written YYYY-MM or YYYYMM, as the first day of that month."""
     value = text.strip()
     match = re.fullmatch(r"(\d{4})-?(\d{2})", value)
-    if match is None or not 1 <= int(match.group(2)) <= 12:
+    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
         raise CellError(_("Not a month (YYYY-MM): %(value)s", value=value[:20]))
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    return _in_range(date(int(match.group(1)), int(match.group(2)), 1), value)
+
+
+def _in_range(day: date, value: str) -> date:
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise CellError(
+            _(
+                "The date must lie between %(first)s and %(last)s.",
+                first=EARLIEST_DATE.isoformat(),
+                last=LATEST_DATE.isoformat(),
+            )
+        )
+    return day
 
 
 def parse_identity(text: str) -> str:

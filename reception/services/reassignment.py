@@ -96,56 +96,48 @@ def _move_tasks(source: User, target: User, actor: User | None) -> int:
             Household.status == HouseholdStatus.OPEN.value,
         )
     ).all()
-    if not rows:
-        return 0
-    reason = _reason(source, target)
-    for task_id, household_id in rows:
-        history.record(
-            household_id=household_id,
-            entity="task",
-            entity_id=task_id,
-            field="assignee_id",
-            old=source.id,
-            new=target.id,
-            reason=reason,
-            actor=actor,
-        )
-    db.session.execute(
-        update(Task)
-        .where(Task.id.in_([task_id for task_id, _household in rows]))
-        .values(assignee_id=target.id)
-        .execution_options(synchronize_session="fetch")
-    )
-    return len(rows)
+    return _move(Task, "task", "assignee_id", [(t, h) for t, h in rows], source, target, actor)
 
 
 def _move_households(source: User, target: User, actor: User | None) -> int:
-    ids = list(
-        db.session.scalars(
-            select(Household.id).where(
-                Household.coordinator_id == source.id,
-                Household.status == HouseholdStatus.OPEN.value,
-            )
+    ids = db.session.scalars(
+        select(Household.id).where(
+            Household.coordinator_id == source.id,
+            Household.status == HouseholdStatus.OPEN.value,
         )
     )
-    if not ids:
+    rows = [(household_id, household_id) for household_id in ids]
+    return _move(Household, "household", "coordinator_id", rows, source, target, actor)
+
+
+def _move(
+    model: type[Task] | type[Household],
+    entity: str,
+    field: str,
+    rows: list[tuple[int, int]],
+    source: User,
+    target: User,
+    actor: User | None,
+) -> int:
+    """Point ``field`` of the rows (id, household id) at the target, one history row each."""
+    if not rows:
         return 0
     reason = _reason(source, target)
-    for household_id in ids:
+    for entity_id, household_id in rows:
         history.record(
             household_id=household_id,
-            entity="household",
-            entity_id=household_id,
-            field="coordinator_id",
+            entity=entity,
+            entity_id=entity_id,
+            field=field,
             old=source.id,
             new=target.id,
             reason=reason,
             actor=actor,
         )
     db.session.execute(
-        update(Household)
-        .where(Household.id.in_(ids))
-        .values(coordinator_id=target.id)
+        update(model)
+        .where(model.id.in_([entity_id for entity_id, _household in rows]))
+        .values({field: target.id})
         .execution_options(synchronize_session="fetch")
     )
-    return len(ids)
+    return len(rows)

@@ -246,11 +246,7 @@ def expected_for_household(household_id: int) -> list[ExpectedPayment]:
 
 
 def _year(data: Input, name: str = "year") -> int | None:
-    year = data.integer(name, required=True, minimum=FIRST_YEAR)
-    if year is not None and year > LAST_YEAR:
-        data.error(name, _("Must be at most %(n)d.", n=LAST_YEAR))
-        return None
-    return year
+    return data.integer(name, required=True, minimum=FIRST_YEAR, maximum=LAST_YEAR)
 
 
 def read_year(raw: Mapping[str, Any]) -> int:

@@ -50,6 +50,7 @@ def complete(task_id: int, raw: Mapping[str, Any], actor: User | None, today: da
     completed_on = data.date("completed_on") or today
     if completed_on > today:
         data.error("completed_on", _("The date is in the future."))
+    note = data.text("note", max_length=2000)
     data.raise_if_errors()
     household = _open_household(task)
     if completed_on < household.assignment_date:
@@ -65,7 +66,6 @@ def complete(task_id: int, raw: Mapping[str, Any], actor: User | None, today: da
     history.change(task, "completed_on", completed_on, reason, actor)
     task.waiting_on = None
     task.waiting_since = None
-    note = data.text("note", max_length=2000)
     if note:
         history.change(task, "note", note, reason, actor)
     recompute(

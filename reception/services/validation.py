@@ -13,6 +13,13 @@ from stdnum.se import personnummer as pnr
 
 from reception.services.errors import FieldError, ValidationError
 
+# Every date Mottagning handles (births, decisions, deadlines, payment months) lies in this
+# range; far-off dates would only overflow the date arithmetic of the engine into a 500.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+# The largest value of an INTEGER column (ids, counts) on PostgreSQL; SQLite's is larger.
+MAX_INTEGER = 2**31 - 1
+
 
 class Input:
     """Wraps a mapping of raw values; each read records an error instead of raising."""
@@ -57,18 +64,35 @@ class Input:
                 self.error(field, _("This field is required."))
             return None
         if isinstance(value, date):
-            return value
-        if not isinstance(value, str):
+            parsed = value
+        elif not isinstance(value, str):
             self.error(field, _("Must be a date written YYYY-MM-DD."))
             return None
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            self.error(field, _("Not a valid date (YYYY-MM-DD): %(value)s", value=value[:20]))
+        else:
+            try:
+                parsed = date.fromisoformat(value.strip())
+            except ValueError:
+                self.error(field, _("Not a valid date (YYYY-MM-DD): %(value)s", value=value[:20]))
+                return None
+        if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+            self.error(
+                field,
+                _(
+                    "The date must lie between %(first)s and %(last)s.",
+                    first=EARLIEST_DATE.isoformat(),
+                    last=LATEST_DATE.isoformat(),
+                ),
+            )
             return None
+        return parsed
 
     def integer(
-        self, field: str, *, required: bool = False, minimum: int | None = None
+        self,
+        field: str,
+        *,
+        required: bool = False,
+        minimum: int | None = None,
+        maximum: int = MAX_INTEGER,
     ) -> int | None:
         value = self.data.get(field)
         if value is None or value == "":
@@ -80,7 +104,7 @@ class Input:
             return None
         try:
             number = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e999
             self.error(field, _("Must be a whole number."))
             return None
         if isinstance(value, float) and value != number:
@@ -88,6 +112,9 @@ class Input:
             return None
         if minimum is not None and number < minimum:
             self.error(field, _("Must be at least %(n)d.", n=minimum))
+            return None
+        if number > maximum:
+            self.error(field, _("Must be at most %(n)d.", n=maximum))
             return None
         return number
 

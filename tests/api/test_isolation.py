@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
 from reception.extensions import db
-from reception.models import Household, Municipality, Task, User
+from reception.models import (
+    Household,
+    Municipality,
+    Notification,
+    NotificationKind,
+    Task,
+    User,
+)
 from reception.models.tenancy import CrossTenantWrite, TenantNotSet, get_in_tenant, system, tenant
-from reception.services import accounts, tokens
+from reception.services import accounts, notifications, tokens
+from reception.services.errors import NotFound
 from tests.conftest import ApiClient, token_for
 
 pytestmark = pytest.mark.usefixtures("frozen_today")
@@ -125,3 +135,35 @@ def test_cross_tenant_write_is_refused(
         db.session.rollback()
     with tenant(db.session, other_municipality.id):
         assert get_in_tenant(db.session, Task, task.id) is None
+
+
+def test_fetching_by_id_ignores_rows_of_another_municipality_already_loaded(
+    municipality: Municipality, other_municipality: Municipality, coordinator: User
+) -> None:
+    """session.get answers from the identity map without the tenant filter."""
+    outsider = accounts.create_user(
+        other_municipality, "a@ragunda.example", "Ragunda", ["coordinator"]
+    )
+    recipient = accounts.user_by_email(outsider.email)  # loaded under system(): in the map
+    with system(db.session):
+        notification = Notification(
+            municipality_id=other_municipality.id,
+            recipient_id=recipient.id,
+            kind=NotificationKind.DIGEST.value,
+            subject_id=recipient.id,
+            for_date=date(2026, 5, 1),
+            payload={},
+        )
+        db.session.add(notification)
+        db.session.commit()
+        db.session.refresh(notification)
+    with tenant(db.session, municipality.id):
+        with pytest.raises(NotFound):
+            accounts.get_user(recipient.id)
+        with pytest.raises(NotFound):
+            accounts.update_user(recipient.id, {"name": "Taken over"}, coordinator)
+        with pytest.raises(NotFound):
+            notifications.mark_read(recipient, notification.id)
+    db.session.rollback()
+    with system(db.session):
+        assert db.session.scalar(select(User.name).where(User.id == recipient.id)) == "Ragunda"

@@ -193,3 +193,36 @@ def test_imported_payments_are_not_edited_one_by_one(finance: ApiClient) -> None
     payment = finance.get(f"/api/v1/reimbursements/imports/{batch['id']}").get_json()["payments"][0]
     response = finance.delete(f"/api/v1/reimbursements/received/{payment['id']}")
     assert response.status_code == 409
+
+
+def test_received_payments_with_far_off_years(api: ApiClient, finance: ApiClient) -> None:
+    listing = finance.get("/api/v1/reimbursements/received?year=99999")
+    assert listing.status_code == 422 and listing.get_json()["field"] == "year"
+    for body, field in [
+        (
+            {"paid_on": "2026-04-30", "amount_sek": 100, "kind": "tp_place", "month": "0000-01"},
+            "month",
+        ),
+        (
+            {"paid_on": "2026-04-30", "amount_sek": 100, "kind": "tp_place", "month": "9999-01"},
+            "month",
+        ),
+        ({"paid_on": "2026-04-30", "amount_sek": 2**70, "kind": "tp_place"}, "amount_sek"),
+    ]:
+        response = finance.post("/api/v1/reimbursements/received", body)
+        assert response.status_code == 422, (body, response.get_json())
+        assert response.get_json()["field"] == field
+    assert stored() == (0, 0)
+
+
+def test_payment_file_with_far_off_dates_and_amounts(finance: ApiClient) -> None:
+    text = HEADER + (
+        "2026-04-28;100;fördelningstal;;;0000-01;\n"
+        "0001-01-01;100;fördelningstal;;;2026-01;\n"
+        "2026-04-28;99999999999999999999999;fördelningstal;;;2026-01;\n"
+    )
+    response = upload(finance, text)
+    assert response.status_code == 422, response.get_json()
+    fields = [e["field"] for e in response.get_json()["errors"]]
+    assert fields == ["rows[2].Period", "rows[3].Utbetalningsdatum", "rows[4].Belopp"]
+    assert stored() == (0, 0)

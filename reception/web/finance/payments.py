@@ -16,6 +16,7 @@ from reception.services import finance_export, households, payment_file
 from reception.services import payments as payment_service
 from reception.services.errors import Conflict, FieldError, ValidationError
 from reception.services.payment_file import CellError
+from reception.services.reimbursements import FIRST_YEAR, LAST_YEAR
 from reception.services.validation import Input
 from reception.timeutil import today
 from reception.web.access import roles_required
@@ -62,7 +63,7 @@ def _errors(exc: ValidationError | Conflict) -> dict[str, str]:
 @roles_required(*READERS)
 def payments() -> Any:
     data = Input(request.args)
-    year = data.integer("year", minimum=2000)
+    year = data.integer("year", minimum=FIRST_YEAR, maximum=LAST_YEAR)
     household_id = data.integer("household_id", minimum=1)
     page = data.integer("page", minimum=1) or 1
     filter_errors = {e.field: e.message for e in data.errors}
