@@ -90,6 +90,11 @@ def recompute(household: Household, reason: str, actor: User | None) -> list[Mov
     """
     definition = definition_for(household.workflow_key, household.workflow_version)
     db.session.flush()  # new members and completions must have ids and be visible
+    # Two requests recomputing one household would both create its new tasks; the row lock
+    # (PostgreSQL; SQLite writes one transaction at a time anyway) makes the second wait.
+    db.session.execute(
+        select(Household.id).where(Household.id == household.id).with_for_update()
+    )
     tasks = _tasks_of(household)
     by_id = {t.id: t for t in tasks}
     completions = {
