@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
@@ -27,7 +27,13 @@ PARTIAL_SOURCES = {
     "uk": ("reception/services/summary.py", "templates/summary/"),
 }
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
-METHODS = [("reception/**.py", "python"), ("templates/**.html", "jinja2")]
+# The e-mails' plain-text parts (templates/email/*.txt) hold strings too.
+METHODS = [
+    ("reception/**.py", "python"),
+    ("templates/**.html", "jinja2"),
+    ("templates/**.txt", "jinja2"),
+]
+JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n"}
 
 
 def _catalog_path(locale: str) -> Path:
@@ -40,7 +46,7 @@ def extract() -> Catalog:
         str(PROJECT_ROOT),
         method_map=METHODS,
         keywords=KEYWORDS,
-        options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+        options_map={"templates/**.html": JINJA_OPTIONS, "templates/**.txt": JINJA_OPTIONS},
         comment_tags=("Translators:",),
     ):
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
@@ -55,6 +61,11 @@ def _only_from(template: Catalog, prefixes: tuple[str, ...]) -> Catalog:
         ):
             partial[message.id] = message
     return partial
+
+
+def is_translated(message: Message) -> bool:
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    return all(strings)
 
 
 def update(locales: tuple[str, ...] = LOCALES) -> dict[str, list[str]]:
@@ -76,9 +87,10 @@ def update(locales: tuple[str, ...] = LOCALES) -> dict[str, list[str]]:
         for message in catalog:
             if not message.id:
                 continue
-            if locale == "en" and not message.string:
+            if locale == "en" and not is_translated(message):
+                # A plural's string is a tuple of empty strings, not an empty string.
                 message.string = message.id
-        missing[locale] = [str(m.id) for m in catalog if m.id and not m.string]
+        missing[locale] = [str(m.id) for m in catalog if m.id and not is_translated(m)]
         with path.open("wb") as handle:
             write_po(handle, catalog, width=100, sort_output=False)
     return missing

@@ -92,9 +92,7 @@ def recompute(household: Household, reason: str, actor: User | None) -> list[Mov
     db.session.flush()  # new members and completions must have ids and be visible
     # Two requests recomputing one household would both create its new tasks; the row lock
     # (PostgreSQL; SQLite writes one transaction at a time anyway) makes the second wait.
-    db.session.execute(
-        select(Household.id).where(Household.id == household.id).with_for_update()
-    )
+    db.session.execute(select(Household.id).where(Household.id == household.id).with_for_update())
     tasks = _tasks_of(household)
     by_id = {t.id: t for t in tasks}
     completions = {

@@ -53,15 +53,16 @@ WRITERS = (Role.COORDINATOR, Role.MANAGER, Role.ADMIN)
 # The municipality's accounts (reimbursements): read by these, changed by finance and admin.
 FINANCE_READERS = (Role.FINANCE, Role.MANAGER, Role.ADMIN)
 
+# In this order, except that the page a user lands on (landing_url) comes first.
 NAV: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("coordinator.tasks", _l("My tasks"), (Role.COORDINATOR, Role.MANAGER)),
     ("manager.dashboard", _l("Dashboard"), (Role.MANAGER,)),
-    ("protection.quotas_page", _l("Quotas"), (Role.MANAGER, Role.FINANCE)),
     ("households.index", _l("Households"), READERS),
     ("households.new", _l("New household"), WRITERS),
     ("finance.forecast", _l("Forecast"), FINANCE_READERS),
     ("finance.reconciliation", _l("Reconciliation"), FINANCE_READERS),
     ("finance.payments", _l("Payments"), FINANCE_READERS),
+    ("protection.quotas_page", _l("Quotas"), (Role.MANAGER, Role.FINANCE)),
     ("admin.users", _l("Users"), (Role.ADMIN,)),
 ]
 
@@ -177,11 +178,15 @@ def template_context() -> dict[str, Any]:
         context["settings_url"] = url_for("me.settings")
         context["notifications_url"] = url_for("me.notifications_page")
         context["unread_notifications"] = _unread_notifications
-        context["nav_items"] = [
+        items = [
             (url_for(endpoint), str(label), _is_active(endpoint))
             for endpoint, label, roles in NAV
             if endpoint in current_app.view_functions and current_user.has_role(*roles)
         ]
+        # A manager lands on the dashboard, finance on the forecast: that entry leads the
+        # menu, so the start page is also the first place the menu offers to go back to.
+        landing = landing_url(current_user)
+        context["nav_items"] = sorted(items, key=lambda item: item[0] != landing)
     return context
 
 

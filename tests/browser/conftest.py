@@ -93,6 +93,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'browser.db'}",
             "SECRET_KEY": "browser-tests",
+            # Not TESTING (errors must render as the user sees them), so the in-process
+            # scheduler would start with the first request and deliver the demo's reminders
+            # into the project's instance/outbox: keep it off, and any mail in tmp.
+            "SCHEDULER_IN_PROCESS": False,
+            "MAIL_OUTBOX_DIR": str(instance / "outbox"),
         }
     )
     with app.app_context():
@@ -110,6 +115,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         thread.join(timeout=5)
         with app.app_context():
             db.engine.dispose()
+    assert "scheduler" not in app.extensions, "the live server started the scheduler"
 
 
 @pytest.fixture(scope="session")

@@ -30,13 +30,18 @@ def test_coordinator_completes_a_task(page: Any, live_server: LiveServer) -> Non
     task_id = int(item.get_attribute("id").removeprefix("task-"))
     assert read(live_server, select(Task.status).where(Task.id == task_id)) == [("open",)]
 
-    item.locator("form[action$='/complete'] button[type=submit]").click()
+    # By keyboard, as the focus after the swap matters most there.
+    item.locator("form[action$='/complete'] button[type=submit]").focus()
+    page.keyboard.press("Enter")
 
     # htmx swaps the item in place: it now says done and offers to reopen.
     done = page.locator(f"#task-{task_id}")
     expect(done).to_have_class(re.compile(r"\bchecklist__item--done\b"))
     expect(done.locator("form[action$='/reopen']")).to_be_visible()
-    expect(page.locator(".flash--success")).to_be_visible()
+    # Focus stays with the task (its title), not lost to <body>; the message is put into
+    # the status region that was there from the start, so screen readers announce it.
+    expect(done.locator(".checklist__title")).to_be_focused()
+    expect(page.locator("#flash-region[role=status] .flash--success")).to_be_visible()
     assert read(live_server, select(Task.status).where(Task.id == task_id)) == [("done",)]
 
 
@@ -136,8 +141,11 @@ def test_coordinator_reads_a_notification_and_makes_a_calendar_address(
     # htmx marks it read in place and the header's count goes down by one.
     item = page.locator("li.notification--unread").first
     item_id = item.get_attribute("id")
-    item.locator("form button[type=submit]").click()
+    item.locator("form button[type=submit]").focus()
+    page.keyboard.press("Enter")
     expect(page.locator(f"#{item_id}")).not_to_have_class(re.compile(r"notification--unread"))
+    expect(page.locator(f"#{item_id} h2 a")).to_be_focused()
+    expect(page.locator("#flash-region[role=status] .flash--success")).to_be_visible()
     expect(page.locator("#header-notifications .count-pill")).to_have_text(str(before - 1))
     expect(page.locator(".flash--success")).to_be_visible()
 

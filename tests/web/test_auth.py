@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import time_machine
@@ -151,3 +152,22 @@ def test_demo_prints_how_to_sign_in(app: Flask, app_ctx: Flask) -> None:
     client = web_client(app)
     response = _login(client, "karin.holm@bracke.example", "mottagning-demo")
     assert response.status_code == 303
+
+
+def test_the_menu_starts_with_the_page_each_role_lands_on(
+    app: Flask, municipality: Municipality, coordinator: User
+) -> None:
+    manager = accounts.create_user(municipality, "chef@bracke.example", "Chef", ["manager"])
+    finance = accounts.create_user(municipality, "ekonom@bracke.example", "Ekonom", ["finance"])
+    menu = re.compile(r'class="site-nav__link" href="([^"]+)"')
+    for user, landing, first in (
+        (coordinator, "/", "/tasks"),
+        (manager, "/manager/", "/manager/"),
+        (finance, "/finance/", "/finance/"),
+    ):
+        client = web_client(app)
+        sign_in(client, user)
+        page = client.get("/", follow_redirects=True)
+        assert page.request.path == landing
+        links = menu.findall(page.get_data(as_text=True))
+        assert links[0] == first, (user.email, links)

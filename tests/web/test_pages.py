@@ -41,6 +41,9 @@ def test_work_list_actions_without_and_with_htmx(
     )
     assert response.status_code == 303 and response.headers["Location"] == "/"
     assert _task(household.id, "skatteverket_visit").status == "done"
+    # The message after the redirect says which task, not just "the task".
+    message = client.get("/").get_data(as_text=True).replace("\xa0", " ")
+    assert f"”{visit.title_sv}" in message and "är markerad som klar." in message
 
     local = _task(household.id, "local_orientation")
     refused = client.post(
@@ -58,7 +61,10 @@ def test_work_list_actions_without_and_with_htmx(
         data={"csrf_token": token, "waiting_on": "Skatteverket", "context": "worklist"},
         headers={"HX-Request": "true"},
     )
-    assert 'hx-swap-oob="true"' in waiting.get_data(as_text=True)
+    # The message fills the existing status region (a new live region is not announced).
+    body = waiting.get_data(as_text=True)
+    assert '<div id="flash-region" hx-swap-oob="innerHTML">' in body
+    assert f"”{local.title_sv}" in body and "väntar nu på en myndighet" in body
     assert _task(household.id, "local_orientation").waiting_on == "Skatteverket"
 
 

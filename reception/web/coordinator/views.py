@@ -86,13 +86,20 @@ def _is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _act(task_id: int, action: Callable[[], Task], done_message: str) -> Any:
-    """Run a task action; answer with the task's row (htmx) or a redirect and a message."""
+def _task_name(task: Task) -> str:
+    """The task as the checklist names it, so the message says which one was changed."""
+    title = task.title(locale_code())
+    return f"{title} – {task.person.full_name}" if task.person else title
+
+
+def _act(task_id: int, action: Callable[[], Task], done_message: Callable[[str], str]) -> Any:
+    """Run a task action; answer with the task's row (htmx) or a redirect and a message
+    naming the task (a message after a redirect must say which of many tasks moved)."""
     back = safe_next(request.form.get("next"))
     errors: dict[str, str] = {}
     try:
         task = action()
-        message, category = done_message, "success"
+        message, category = done_message(_task_name(task)), "success"
     except ValidationError as exc:
         db.session.rollback()
         errors = {e.field: e.message for e in exc.errors}
@@ -132,7 +139,7 @@ def complete(task_id: int) -> Any:
     return _act(
         task_id,
         lambda: task_service.complete(task_id, form, g.user, today()),
-        _("The task is marked done."),
+        lambda name: _("“%(task)s” is marked done.", task=name),
     )
 
 
@@ -143,7 +150,7 @@ def wait(task_id: int) -> Any:
     return _act(
         task_id,
         lambda: task_service.wait_on_authority(task_id, form, g.user, today()),
-        _("The task is waiting on an authority."),
+        lambda name: _("“%(task)s” is waiting on an authority.", task=name),
     )
 
 
@@ -153,7 +160,7 @@ def resume(task_id: int) -> Any:
     return _act(
         task_id,
         lambda: task_service.resume(task_id, g.user),
-        _("The task is open again."),
+        lambda name: _("“%(task)s” is no longer waiting.", task=name),
     )
 
 
@@ -164,7 +171,7 @@ def not_applicable(task_id: int) -> Any:
     return _act(
         task_id,
         lambda: task_service.not_applicable(task_id, form, g.user),
-        _("The task is marked not applicable."),
+        lambda name: _("“%(task)s” is marked not applicable.", task=name),
     )
 
 
@@ -174,7 +181,7 @@ def reopen(task_id: int) -> Any:
     return _act(
         task_id,
         lambda: task_service.reopen(task_id, g.user),
-        _("The task is open again."),
+        lambda name: _("“%(task)s” is open again.", task=name),
     )
 
 
@@ -185,5 +192,5 @@ def note(task_id: int) -> Any:
     return _act(
         task_id,
         lambda: task_service.update(task_id, form, g.user),
-        _("The note is saved."),
+        lambda name: _("The note on “%(task)s” is saved.", task=name),
     )
