@@ -74,7 +74,6 @@ def scheduler_settings(database: str) -> dict[str, Any]:
         "SWEEP_HOUR": _int("SWEEP_HOUR", 6),
         "DELIVERY_INTERVAL_MINUTES": _int("DELIVERY_INTERVAL_MINUTES", 5),
         "ESCALATION_BUSINESS_DAYS": _int("ESCALATION_BUSINESS_DAYS", 5),
-        # ISO date overriding the end of temporary protection from the rate files.
     }
 
 

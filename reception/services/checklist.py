@@ -111,8 +111,8 @@ def recompute(household: Household, reason: str, actor: User | None) -> list[Mov
             task = _new_task(definition, household, change.planned)
             db.session.add(task)
             db.session.flush()
-            _log(task, "status", None, task.status, reason, actor)
-            _log(task, "due_date", None, task.due_date, reason, actor)
+            # One line per new task: it was added, due on this date (or not yet known).
+            _log(task, "added", None, task.due_date or "–", reason, actor)
         elif isinstance(change, Reschedule):
             task = by_id[change.task_id]
             _apply_plan(task, change.planned)

@@ -104,6 +104,7 @@ def _rolled_text(task: Task, spec: TaskDefinition) -> str | None:
 
 
 FIELDS = {
+    "added": _l("added to the checklist, due"),
     "status": _l("status"),
     "due_date": _l("due date"),
     "completed_on": _l("done on"),
@@ -150,6 +151,14 @@ def _payment_field(field: str) -> tuple[str, date] | None:
         return None
 
 
+def task_label(task: Task, names: dict[int, str], locale: str) -> str:
+    """A task's title, with the member's name for a per-person task (as in the history)."""
+    title = task.title(locale)
+    if task.person_id is None:
+        return title
+    return f"{title} – {names.get(task.person_id, '')}"
+
+
 def event_subject(event: ChangeEvent, names: dict[int, str], titles: dict[int, str]) -> str:
     if event.entity == reimbursements.ENTITY and (parsed := _payment_field(event.field)):
         kind, month = parsed
@@ -173,7 +182,7 @@ def event_value(field: str, value: str | None, user_names: dict[int, str]) -> st
         return _("%(amount)s kr", amount=format_decimal(int(value)))
     if field == "status":
         return str(STATUSES.get(value, value))
-    if field.endswith("_date") or field in ("completed_on", "closed_on", "protection_end"):
+    if field.endswith("_date") or field in ("added", "completed_on", "closed_on", "protection_end"):
         try:
             return format_date(date.fromisoformat(value), "medium")
         except ValueError:

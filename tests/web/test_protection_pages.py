@@ -250,7 +250,7 @@ def test_the_end_of_protection_form_checks_its_fields_and_everything_follows(
     boss = web_client(app)
     token = sign_in(boss, manager)
     page = _text(boss.get("/manager/protection-end"))
-    assert "4 mars 2027" in page and "Inget beslut än" in page
+    assert "4 mars 2027" in page and "Inget eget beslut ännu" in page
 
     bad = _scenario(boss, token, protection_end="1 oktober", reason="")
     assert bad.status_code == 422

@@ -12,7 +12,7 @@ from reception.extensions import db
 from reception.models import ChangeEvent, Household, Person, ProtectionEndScenario, Task
 from reception.services import protection, protection_rules
 from reception.services.workflows import definition_for
-from reception.web.presenters import locale_code
+from reception.web.presenters import locale_code, task_label
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,11 @@ def linked_view(household: Household) -> LinkedView:
         relation = "this" if position == here else ("earlier" if position < here else "later")
         cases.append(LinkedCase(case, definition.title.get(locale), relation))
     others = [h.id for h in chain.households if h.id != household.id]
+    names = {p.id: p.full_name for h in chain.households for p in h.members}
     titles = {}
     if others:
         for task in db.session.scalars(select(Task).where(Task.household_id.in_(others))):
-            titles[task.id] = task.title(locale)
-    names = {p.id: p.full_name for h in chain.households for p in h.members}
+            titles[task.id] = task_label(task, names, locale)
     references = {h.id: h.reference for h in chain.households}
     return LinkedView(cases, chain.events, names, titles, references)
 

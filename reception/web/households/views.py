@@ -20,7 +20,7 @@ from reception.web.access import READERS, WRITERS, roles_required
 from reception.web.households import bp
 from reception.web.households.forms import MemberRows
 from reception.web.households.protection import continued_notice, linked_view, protection_view
-from reception.web.presenters import locale_code, present
+from reception.web.presenters import locale_code, present, task_label
 
 PER_PAGE = 25
 # The family summary's languages, each named in itself (no translation needed).
@@ -154,7 +154,7 @@ def _render_show(
     users = accounts.users_of_municipality()
     definition = definition_for(household.workflow_key, household.workflow_version)
     names = {p.id: p.full_name for p in household.members}
-    titles = {t.id: t.title(locale_code()) for t in tasks}
+    titles = {t.id: task_label(t, names, locale_code()) for t in tasks}
     linked = linked_view(household) if protection.is_linked(household) else None
     if linked is not None:
         # One continuous history across the earlier and later cases.

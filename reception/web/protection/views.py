@@ -109,7 +109,7 @@ def set_scenario() -> Any:
             data = Input(values)
             data.error(
                 "protection_end",
-                _("Enter the first day without protection, or choose the date in the rate files."),
+                _("Enter the first day without protection, or choose the date decided by the EU."),
             )
             data.text("reason", required=True, max_length=protection.REASON_MAX)
             data.raise_if_errors()
