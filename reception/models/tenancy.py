@@ -59,15 +59,6 @@ def bind_tenant(session: Session, municipality_id: int) -> None:
     session.info[_KEY] = municipality_id
 
 
-def bind_system(session: Session) -> None:
-    session.info[_KEY] = SYSTEM
-
-
-def current_tenant(session: Session) -> int | None:
-    value = session.info.get(_KEY)
-    return None if value is SYSTEM else value
-
-
 @contextmanager
 def tenant(session: Session, municipality_id: int) -> Iterator[None]:
     previous = session.info.get(_KEY)

@@ -6,7 +6,7 @@ checklist and the reimbursement ledger can read these without an import cycle.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
@@ -99,13 +99,3 @@ def housing_payments(
         except MissingRateYearError as exc:
             gaps.append(f"{person.full_name}: {exc}")
     return payments, gaps
-
-
-def daily_compensation_last_day(household: Household, person: Person) -> date | None:
-    """The last day paid for ``person``, or None when nothing is paid."""
-    if household.move_in_date is None:
-        return None
-    stops = [household.move_out_date, person.registration_date, protection_end()]
-    stop = min(d for d in stops if d is not None)
-    start = max(household.move_in_date, person.birth_date)
-    return stop - timedelta(days=1) if stop > start else None
