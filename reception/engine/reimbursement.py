@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from reception.engine.protection import protection_end as first_day_without_protection
 from reception.engine.rates import (
     AgeGroup,
     RateBook,
@@ -246,13 +247,6 @@ def initial_cost_payment(
 # --- temporary protection ------------------------------------------------------------------
 
 
-def _protection_stop(rates: RateBook, protection_end: date | None) -> date:
-    """First day without protection: the override, or the day after the permits lapse."""
-    if protection_end is not None:
-        return protection_end
-    return rates.protection_valid_through + timedelta(days=1)
-
-
 def tp_daily_payments(
     person_id: int | None,
     birth_date: date,
@@ -278,7 +272,13 @@ def tp_daily_payments(
     if birth_date > move_in:
         raise ValueError(f"birth date {birth_date} is after the move-in date {move_in}")
     stop = min(
-        d for d in (move_out, registered, _protection_stop(rates, protection_end)) if d is not None
+        d
+        for d in (
+            move_out,
+            registered,
+            first_day_without_protection(protection_end, rates.protection_valid_through),
+        )
+        if d is not None
     )
     if stop <= move_in:
         return []
@@ -329,7 +329,7 @@ def tp_move_in_payment(
     Booked in the month of the move-in. Nothing if the move-in is on or after the end of
     protection (see tp_daily_payments for ``protection_end``).
     """
-    if move_in >= _protection_stop(rates, protection_end):
+    if move_in >= first_day_without_protection(protection_end, rates.protection_valid_through):
         return []
     table = rates.temporary_protection(move_in.year)
     return [
