@@ -10,7 +10,7 @@ from reception.models.reimbursement import (
     PaymentImport,
     ReceivedPayment,
 )
-from reception.models.task import ChangeEvent, Task, TaskStatus
+from reception.models.task import ChangeEvent, ChangeSet, Task, TaskStatus
 from reception.models.tenancy import TenantScoped
 from reception.models.user import ApiToken, Role, User
 
@@ -18,6 +18,7 @@ __all__ = [
     "AllocationYear",
     "ApiToken",
     "ChangeEvent",
+    "ChangeSet",
     "ExpectedPayment",
     "Household",
     "HouseholdStatus",

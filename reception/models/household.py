@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reception.extensions import db
@@ -51,6 +51,10 @@ class Household(TenantScoped, db.Model):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    # Optimistic concurrency: raised on every UPDATE, which also checks it (services/versions.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own protocol
 
     coordinator: Mapped[User | None] = relationship()
     previous_household: Mapped[Household | None] = relationship(remote_side="Household.id")
@@ -65,6 +69,25 @@ class Household(TenantScoped, db.Model):
 
 class Person(TenantScoped, db.Model):
     __tablename__ = "person"
+    __table_args__ = (
+        # An identity number belongs to one person in a municipality (payments are matched by it).
+        Index(
+            "uq_person_personnummer",
+            "municipality_id",
+            "personnummer",
+            unique=True,
+            sqlite_where=text("personnummer IS NOT NULL"),
+            postgresql_where=text("personnummer IS NOT NULL"),
+        ),
+        Index(
+            "uq_person_samordningsnummer",
+            "municipality_id",
+            "samordningsnummer",
+            unique=True,
+            sqlite_where=text("samordningsnummer IS NOT NULL"),
+            postgresql_where=text("samordningsnummer IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
@@ -83,6 +106,9 @@ class Person(TenantScoped, db.Model):
     # The same human being's record in the earlier (temporary-protection) case.
     previous_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own protocol
 
     household: Mapped[Household] = relationship(back_populates="members")
 

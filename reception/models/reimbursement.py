@@ -129,6 +129,9 @@ class ReceivedPayment(TenantScoped, db.Model):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own protocol
 
     household: Mapped[Household | None] = relationship()
     person: Mapped[Person | None] = relationship()

@@ -68,6 +68,9 @@ class Task(TenantScoped, db.Model):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own protocol
 
     household: Mapped[Household] = relationship(back_populates="tasks")
     person: Mapped[Person | None] = relationship()
@@ -84,6 +87,23 @@ class Task(TenantScoped, db.Model):
         return f"<Task {self.key} person={self.person_id} due={self.due_date}>"
 
 
+class ChangeSet(TenantScoped, db.Model):
+    """One operation on a household (registered, dates changed, task completed …).
+
+    Groups the field-level ChangeEvents it caused, so the history reads as operations.
+    """
+
+    __tablename__ = "change_set"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship()
+
+
 class ChangeEvent(TenantScoped, db.Model):
     """One changed field: who changed what, when, from what to what, and why."""
 
@@ -91,6 +111,8 @@ class ChangeEvent(TenantScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    # The operation it belongs to (NULL for rows written before operations were grouped).
+    change_set_id: Mapped[int | None] = mapped_column(ForeignKey("change_set.id"), index=True)
     entity: Mapped[str] = mapped_column(String(20))  # household | person | task
     entity_id: Mapped[int]
     field: Mapped[str] = mapped_column(String(60))

@@ -121,14 +121,17 @@ def _check_tenant_on_write(session: Session, _context: Any, _instances: Any) -> 
     bound = session.info.get(_KEY)
     if bound is SYSTEM:
         return
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+    # session.new/dirty/deleted each build a new set: take them once, or a flush of n new
+    # rows costs n² (a 50 000-row payment import took minutes).
+    new = session.new
+    for obj in [*new, *session.dirty, *session.deleted]:
         if not isinstance(obj, TenantScoped):
             continue
         if bound is None:
             raise TenantNotSet(
                 f"writing {type(obj).__name__} from a session bound to no municipality"
             )
-        if obj.municipality_id is None and obj in session.new:
+        if obj.municipality_id is None and obj in new:
             obj.municipality_id = bound
         elif obj.municipality_id != bound:
             raise CrossTenantWrite(

@@ -89,10 +89,9 @@ def recompute(household: Household, reason: str, actor: User | None) -> list[Mov
     reconciled here too, in the same transaction and with the same reason.
     """
     definition = definition_for(household.workflow_key, household.workflow_version)
+    # The caller holds the household's row lock (services/versions.py), taken before it read
+    # anything, so no other writer changes these tasks until the transaction ends.
     db.session.flush()  # new members and completions must have ids and be visible
-    # Two requests recomputing one household would both create its new tasks; the row lock
-    # (PostgreSQL; SQLite writes one transaction at a time anyway) makes the second wait.
-    db.session.execute(select(Household.id).where(Household.id == household.id).with_for_update())
     tasks = _tasks_of(household)
     by_id = {t.id: t for t in tasks}
     completions = {

@@ -18,7 +18,7 @@ from reception.engine.status import TaskStatus
 from reception.extensions import db
 from reception.models import Household, HouseholdStatus, Person, Task, User
 from reception.models.tenancy import get_in_tenant
-from reception.services import history, protection, protection_rules
+from reception.services import history, protection, protection_rules, versions
 from reception.services.checklist import Moved, recompute
 from reception.services.errors import Conflict, FieldError, NotFound
 from reception.services.validation import Input
@@ -178,6 +178,8 @@ def create_household(raw: Mapping[str, Any], actor: User | None, today: date) ->
 
     if db.session.scalar(select(Household.id).where(Household.reference == reference)):
         raise Conflict(_("A household with this reference already exists."), "reference")
+    for index, member in enumerate(members):
+        _number_free(member.personnummer or member.samordningsnummer, f"members[{index}].")
 
     definition = registry().get(workflow_key)
     household = Household(
@@ -194,14 +196,45 @@ def create_household(raw: Mapping[str, Any], actor: User | None, today: date) ->
     db.session.add(household)
     for member in members:
         household.members.append(_person(member))
+    flush_or_conflict()
+    recompute(household, history.in_swedish(_l("Household registered")), actor)
+    db.session.commit()
+    return household
+
+
+def flush_or_conflict(prefix: str = "") -> None:
+    """Flush; a unique index that a concurrent writer won becomes a 409 naming the field.
+
+    The checks before the flush give the clear message in the ordinary case; the database's
+    unique indexes decide the race between two writers that both passed them.
+    """
     try:
         db.session.flush()
     except IntegrityError as exc:
         db.session.rollback()
-        raise Conflict(_("A household with this reference already exists."), "reference") from exc
-    recompute(household, history.in_swedish(_l("Household registered")), actor)
-    db.session.commit()
-    return household
+        text = str(exc.orig)
+        if "personnummer" in text or "samordningsnummer" in text:
+            raise Conflict(
+                _("Another person already has this number."), f"{prefix}personnummer"
+            ) from exc
+        if "reference" in text:
+            raise Conflict(
+                _("A household with this reference already exists."), "reference"
+            ) from exc
+        raise
+
+
+def _number_free(number: str | None, prefix: str = "", person_id: int | None = None) -> None:
+    """A personnummer or samordningsnummer belongs to one person of the municipality."""
+    if number is None:
+        return
+    query = select(Person.id).where(
+        (Person.personnummer == number) | (Person.samordningsnummer == number)
+    )
+    if person_id is not None:
+        query = query.where(Person.id != person_id)
+    if db.session.scalar(query.limit(1)) is not None:
+        raise Conflict(_("Another person already has this number."), f"{prefix}personnummer")
 
 
 def _person(member: MemberInput) -> Person:
@@ -310,8 +343,9 @@ def update_household(
     household_id: int, raw: Mapping[str, Any], actor: User | None, today: date
 ) -> list[Moved]:
     """Change a household's dates or coordinator; open tasks follow the new dates."""
-    household = get_household(household_id)
+    household = versions.lock_household(household_id)
     data = Input(raw)
+    version = versions.expected(data)
     changes: dict[str, Any] = {}
     for field in ("reception_date", "latest_reception_date"):
         if data.has(field):
@@ -330,11 +364,18 @@ def update_household(
             {f: getattr(household, f) for f in HOUSING_DATE_FIELDS},
         )
     )
-    editable = {"reception_date", "latest_reception_date", "coordinator_id", *HOUSING_DATE_FIELDS}
+    editable = {
+        "reception_date",
+        "latest_reception_date",
+        "coordinator_id",
+        versions.FIELD,
+        *HOUSING_DATE_FIELDS,
+    }
     unknown = set(data.data) - editable
     for field in sorted(unknown):
         data.error(field, _("This field cannot be changed here."))
     data.raise_if_errors()
+    versions.check(household, version)
     if household.status != HouseholdStatus.OPEN.value:
         raise Conflict(_("The household is closed."), "status")
 
@@ -374,10 +415,12 @@ def update_person(
     person_id: int, raw: Mapping[str, Any], actor: User | None, today: date
 ) -> list[Moved]:
     """Record a member's registration, personnummer and its date; tasks follow."""
-    person = get_person(person_id)
-    household = get_household(person.household_id)
+    person: Person = versions.lock_household_of(Person, person_id, _("No such person."))
+    household = person.household
     data = Input(raw)
+    version = versions.expected(data)
     allowed = {
+        versions.FIELD,
         "registration_date",
         "personnummer",
         "personnummer_date",
@@ -421,6 +464,7 @@ def update_person(
                     changes.get("registration_date") or person.registration_date or today
                 )
     data.raise_if_errors()
+    versions.check(person, version)
     if household.status != HouseholdStatus.OPEN.value:
         raise Conflict(_("The household is closed."), "status")
     temporary_protection = protection_rules.is_temporary_protection(household)
@@ -438,14 +482,7 @@ def update_person(
             _("The person has moved on to a settlement case; correct the date there."),
             "registration_date",
         )
-    number = changes.get("personnummer") or changes.get("samordningsnummer")
-    if number and db.session.scalar(
-        select(Person.id).where(
-            (Person.personnummer == number) | (Person.samordningsnummer == number),
-            Person.id != person.id,
-        )
-    ):
-        raise Conflict(_("Another person already has this number."), "personnummer")
+    _number_free(changes.get("personnummer") or changes.get("samordningsnummer"), "", person.id)
 
     reasons = []
     for field, value in changes.items():
@@ -454,6 +491,7 @@ def update_person(
             reasons.append(reason)
     if not reasons:
         return []
+    flush_or_conflict()
     moved = recompute(household, "; ".join(reasons), actor)
     if registers:
         protection.continue_after_registration(household, person, actor)
@@ -465,15 +503,18 @@ def add_member(
     household_id: int, raw: Mapping[str, Any], actor: User | None, today: date
 ) -> Person:
     """A member who joins later (a newborn, family reunification) gets their tasks."""
-    household = get_household(household_id)
+    household = versions.lock_household(household_id)
     member, data = read_member(raw, "", today)
+    version = versions.expected(data)
     data.raise_if_errors()
     assert member is not None
+    versions.check(household, version)
     if household.status != HouseholdStatus.OPEN.value:
         raise Conflict(_("The household is closed."), "status")
+    _number_free(member.personnummer or member.samordningsnummer)
     person = _person(member)
     household.members.append(person)
-    db.session.flush()
+    flush_or_conflict()
     history.record(
         household_id=household.id,
         entity="person",
@@ -495,8 +536,9 @@ def close_household(
     household_id: int, raw: Mapping[str, Any], actor: User | None, today: date
 ) -> Household:
     """Close a case (moved away, reception completed, assignment withdrawn …) with a reason."""
-    household = get_household(household_id)
+    household = versions.lock_household(household_id)
     data = Input(raw)
+    version = versions.expected(data)
     reason = data.text("reason", required=True, max_length=200)
     closed_on = data.date("closed_on") or today
     if closed_on > today:
@@ -504,6 +546,7 @@ def close_household(
     elif closed_on < household.assignment_date:
         data.error("closed_on", _("The date is before the assignment date."))
     data.raise_if_errors()
+    versions.check(household, version)
     if household.status == HouseholdStatus.CLOSED.value:
         raise Conflict(_("The household is closed."), "status")
     why = history.in_swedish(_l("Household closed"))
@@ -514,8 +557,14 @@ def close_household(
     return household
 
 
-def reopen_household(household_id: int, actor: User | None) -> Household:
-    household = get_household(household_id)
+def reopen_household(
+    household_id: int, actor: User | None, raw: Mapping[str, Any] | None = None
+) -> Household:
+    household = versions.lock_household(household_id)
+    data = Input(raw)
+    version = versions.expected(data)
+    data.raise_if_errors()
+    versions.check(household, version)
     if household.status != HouseholdStatus.CLOSED.value:
         raise Conflict(_("The household is open."), "status")
     why = history.in_swedish(_l("Household reopened"))

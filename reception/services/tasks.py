@@ -14,7 +14,7 @@ from reception.engine.status import TaskStatus
 from reception.extensions import db
 from reception.models import Household, HouseholdStatus, Task, User
 from reception.models.tenancy import get_in_tenant
-from reception.services import history
+from reception.services import history, versions
 from reception.services.checklist import recompute
 from reception.services.errors import Conflict, NotFound
 from reception.services.validation import Input
@@ -37,6 +37,15 @@ def tasks_of(household_id: int) -> list[Task]:
     )
 
 
+def _locked(task_id: int, data: Input) -> Task:
+    """The task, read under its household's lock; its version checked if one was sent."""
+    task: Task = versions.lock_household_of(Task, task_id, _("No such task."))
+    version = versions.expected(data)
+    data.raise_if_errors()
+    versions.check(task, version)
+    return task
+
+
 def _open_household(task: Task) -> Household:
     household = task.household
     if household.status != HouseholdStatus.OPEN.value:
@@ -45,8 +54,8 @@ def _open_household(task: Task) -> Household:
 
 
 def complete(task_id: int, raw: Mapping[str, Any], actor: User | None, today: date) -> Task:
-    task = get_task(task_id)
     data = Input(raw)
+    task = _locked(task_id, data)
     completed_on = data.date("completed_on") or today
     if completed_on > today:
         data.error("completed_on", _("The date is in the future."))
@@ -75,8 +84,8 @@ def complete(task_id: int, raw: Mapping[str, Any], actor: User | None, today: da
     return task
 
 
-def reopen(task_id: int, actor: User | None) -> Task:
-    task = get_task(task_id)
+def reopen(task_id: int, actor: User | None, raw: Mapping[str, Any] | None = None) -> Task:
+    task = _locked(task_id, Input(raw))
     household = _open_household(task)
     status = TaskStatus(task.status)
     if status not in (TaskStatus.DONE, TaskStatus.NOT_APPLICABLE):
@@ -95,8 +104,8 @@ def wait_on_authority(
     task_id: int, raw: Mapping[str, Any], actor: User | None, today: date
 ) -> Task:
     """Mark a task as waiting on an authority's answer (pauses reminders)."""
-    task = get_task(task_id)
     data = Input(raw)
+    task = _locked(task_id, data)
     waiting_on = data.text("waiting_on", required=True, max_length=200)
     data.raise_if_errors()
     _open_household(task)
@@ -111,8 +120,8 @@ def wait_on_authority(
     return task
 
 
-def resume(task_id: int, actor: User | None) -> Task:
-    task = get_task(task_id)
+def resume(task_id: int, actor: User | None, raw: Mapping[str, Any] | None = None) -> Task:
+    task = _locked(task_id, Input(raw))
     _open_household(task)
     if task.status != TaskStatus.WAITING.value:
         raise Conflict(_("The task is not waiting."), "status")
@@ -125,8 +134,8 @@ def resume(task_id: int, actor: User | None) -> Task:
 
 
 def not_applicable(task_id: int, raw: Mapping[str, Any], actor: User | None) -> Task:
-    task = get_task(task_id)
     data = Input(raw)
+    task = _locked(task_id, data)
     note = data.text("note", required=True, max_length=2000)
     data.raise_if_errors()
     household = _open_household(task)
@@ -146,9 +155,9 @@ def not_applicable(task_id: int, raw: Mapping[str, Any], actor: User | None) -> 
 
 def update(task_id: int, raw: Mapping[str, Any], actor: User | None) -> Task:
     """Change a task's assignee or note."""
-    task = get_task(task_id)
     data = Input(raw)
-    for field in sorted(set(data.data) - {"assignee_id", "note"}):
+    task = _locked(task_id, data)
+    for field in sorted(set(data.data) - {"assignee_id", "note", versions.FIELD}):
         data.error(field, _("This field cannot be changed here."))
     assignee_id = None
     if data.has("assignee_id"):
