@@ -6,6 +6,7 @@ migrated to the current schema. Not part of the application.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -58,7 +59,9 @@ def fresh(url: str) -> Iterator[Flask]:
         if url.startswith("postgresql"):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             db.session.commit()
+        logging.disable(logging.INFO)  # alembic's line per migration
         upgrade()
+        logging.disable(logging.NOTSET)
         try:
             yield app
         finally:

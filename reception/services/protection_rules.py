@@ -6,6 +6,8 @@ checklist and the reimbursement ledger can read these without an import cycle.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from flask import current_app
@@ -39,8 +41,35 @@ def current_scenario() -> ProtectionEndScenario | None:
     )
 
 
+_PINNED = "protection_rules.scenario_end"
+
+
+@contextmanager
+def scenario_read_once() -> Iterator[None]:
+    """Read the scenario once for a municipality-wide operation that recomputes many households.
+
+    Within the block scenario_end() answers from the one read instead of a query per
+    household (twice per household: checklist and ledger); the caller holds the lock or
+    transaction that keeps the decision from changing meanwhile.
+    """
+    session = db.session()
+    previous = session.info.get(_PINNED)
+    scenario = current_scenario()
+    session.info[_PINNED] = (scenario.protection_end if scenario else None,)
+    try:
+        yield
+    finally:
+        if previous is None:
+            session.info.pop(_PINNED, None)
+        else:
+            session.info[_PINNED] = previous
+
+
 def scenario_end() -> date | None:
     """The municipality's own first day without protection, or None to follow the rates."""
+    pinned = db.session().info.get(_PINNED)
+    if pinned is not None:
+        return pinned[0]
     scenario = current_scenario()
     return scenario.protection_end if scenario else None
 
