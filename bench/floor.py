@@ -82,7 +82,7 @@ class Cloner:
     def _copy(self, name: str, row: dict[str, Any], ids: dict[str, dict[int, int]]) -> dict:
         copy = {**row, "id": ids[name][row["id"]]}
         if name == "household":
-            copy["reference"] = f"F {self.copies}"[:50]
+            copy["reference"] = f"F {copy['id']}"
             copy["previous_household_id"] = None
             return copy
         copy["household_id"] = next(iter(ids["household"].values()))
@@ -133,3 +133,80 @@ def follow_sequences() -> None:
                 f"(SELECT coalesce(max(id), 0) + 1 FROM {name}), false)"
             )
         )
+
+
+def replicate(household_ids: list[int], copies: int) -> int:
+    """Seed fast: `copies` copies of these households' rows, made by the database itself.
+
+    One INSERT … SELECT per table over a series of numbers (no row passes through Python):
+    copy k of a row gets id = id - first + next + k * span, with first and span the lowest id
+    and the id range of the templates' rows in that table and next the table's next free
+    id; foreign keys are shifted the same way. Returns the number of households added.
+    """
+    person = _table("person")
+    numbered = select(func.count()).where(
+        person.c.household_id.in_(household_ids),
+        (person.c.personnummer.is_not(None)) | (person.c.samordningsnummer.is_not(None)),
+    )
+    assert not db.session.scalar(numbered), "copies would collide on the identity numbers"
+    ranges: dict[str, tuple[int, int, int]] = {}  # table -> first, span, next
+    for name in TABLES:
+        table = _table(name)
+        column = table.c.id if name == "household" else table.c.household_id
+        low, high = db.session.execute(
+            select(func.min(table.c.id), func.max(table.c.id)).where(column.in_(household_ids))
+        ).one()
+        following = (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
+        if low is not None:
+            ranges[name] = (low, high - low + 1, following)
+
+    def shifted(name: str, expression: str) -> str:
+        first, span, following = ranges[name]
+        return f"({expression} - {first} + {following} + k.n * {span})"
+
+    def nullable(name: str, expression: str) -> str:
+        if name not in ranges:
+            return "NULL"  # the templates have no such rows, so nothing points at them
+        return f"CASE WHEN {expression} IS NULL THEN NULL ELSE {shifted(name, expression)} END"
+
+    series = (
+        f"WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < {copies - 1})"
+    )
+    templates = ", ".join(str(i) for i in household_ids)
+    for name in TABLES:
+        if name not in ranges:
+            continue
+        table = _table(name)
+        values = []
+        for column in table.c:
+            source = f"t.{column.name}"
+            if column.name == "id":
+                value = shifted(name, source)
+            elif column.name == "household_id":
+                value = shifted("household", source)
+            elif column.name in ("person_id", "change_set_id"):
+                target = "person" if column.name == "person_id" else "change_set"
+                value = nullable(target, source)
+            elif column.name in ("previous_household_id", "previous_person_id"):
+                value = "NULL"
+            elif name == "household" and column.name == "reference":
+                value = f"'F ' || CAST({shifted(name, 't.id')} AS VARCHAR(20))"
+            elif name == "change_event" and column.name == "entity_id":
+                cases = " ".join(
+                    f"WHEN '{entity}' THEN {shifted(target, source)}"
+                    for entity, target in ENTITY_TABLE.items()
+                    if target in ranges
+                )
+                value = f"CASE t.entity {cases} ELSE {source} END"
+            else:
+                value = source
+            values.append(value)
+        where = "t.id" if name == "household" else "t.household_id"
+        db.session.execute(
+            text(
+                f"{series} INSERT INTO {name} ({', '.join(c.name for c in table.c)}) "
+                f"SELECT {', '.join(values)} FROM {name} t, k WHERE {where} IN ({templates})"
+            )
+        )
+    follow_sequences()
+    return copies * len(household_ids)

@@ -6,7 +6,8 @@ Runs on SQLite (a temporary file) and, when it answers, on PostgreSQL (--databas
 default $BENCH_DATABASE_URL or postgresql+psycopg://postgres@127.0.0.1:5432/mtg_bench_run;
 that database is wiped). Three temporary-protection households are registered through the
 service layer (a family of three and a single adult in the municipality's housing, a
-couple in their own housing) and copied raw (bench/floor.py) up to --households. Timed:
+couple in their own housing) and copied by the database (bench/floor.py) up to --households.
+Timed:
 services.protection.set_protection_end moving the end to 2026-10-01 (one request: every
 household's alert tasks and daily compensation follow). The floor is the same row changes
 written back raw, set-based (the households locked, the moved tasks, the ledger rows and
@@ -148,11 +149,12 @@ def run(url: str, count: int) -> None:
         municipality, manager = database.municipality_with("manager")
         coordinator = accounts.create_user(municipality, "c@bench.example", "C", ["coordinator"])
         with tenant(db.session, municipality.id):
-            templates = [
-                floor.capture(households.create_household(f, coordinator, TODAY).id)
-                for f in _families()
+            template_ids = [
+                households.create_household(f, coordinator, TODAY).id for f in _families()
             ]
-            floor.Cloner(templates).insert(count - len(templates))
+            count = len(template_ids) + floor.replicate(
+                template_ids, max(count // len(template_ids) - 1, 0)
+            )
             database.analyze()
             before = _snapshot()
             started = time.perf_counter()
