@@ -12,13 +12,15 @@ from flask_babel import ngettext
 from reception.engine.reimbursement import PaymentKind
 from reception.extensions import db
 from reception.models import ReceivedPayment
-from reception.services import finance_export, households, payment_file
+from reception.services import finance_export, households, payment_file, versions
 from reception.services import payments as payment_service
 from reception.services.errors import Conflict, FieldError, ValidationError
 from reception.services.payment_file import CellError
 from reception.services.reimbursements import FIRST_YEAR, LAST_YEAR
 from reception.services.validation import Input
+from reception.services.versions import StaleVersion
 from reception.timeutil import today
+from reception.web import conflicts
 from reception.web.access import roles_required
 from reception.web.finance import bp
 from reception.web.finance.money import READERS, WRITERS, kronor, month_label, number, short_month
@@ -124,6 +126,8 @@ def _payment_form(
             payment=payment,
             values=values,
             errors=errors,
+            originals=_form_values(payment) if payment else {},
+            fields=FIELDS,
             kind_options=_kind_options(),
             today=today(),
             **_helpers(),
@@ -175,15 +179,43 @@ def edit_payment(payment_id: int) -> Any:
     return _payment_form(payment, _form_values(payment), {})
 
 
+def _check_version(payment_id: int) -> None:
+    """Refuse a form rendered from an older version of the payment (StaleVersion).
+
+    The payment service is to check the `version` it is given under its lock, as the
+    household services do; this check in the view keeps a stale form from overwriting
+    another person's correction until it does.
+    """
+    data = Input(request.form)
+    version = versions.expected(data)
+    data.raise_if_errors()
+    versions.check(payment_service.get_payment(payment_id), version)
+
+
+def _refused(payment_id: int, values: dict[str, str], exc: ValidationError | Conflict) -> Any:
+    """The form again with the user's input; a stale one (409) says what changed meanwhile."""
+    db.session.rollback()
+    payment = payment_service.get_payment(payment_id)
+    errors = {} if isinstance(exc, StaleVersion) else _errors(exc)
+    status = 422
+    if isinstance(exc, StaleVersion) or conflicts.is_behind(payment, request.form):
+        stale = conflicts.stale_form(payment, request.form, "payment-form", _form_values(payment))
+        errors = {stale.target: stale.message, **errors}
+        status = 409
+    return _payment_form(payment, values, errors, status)
+
+
 @bp.post("/payments/<int:payment_id>/edit")
 @roles_required(*WRITERS)
 def update_payment(payment_id: int) -> Any:
     values = _posted()
     try:
-        payment_service.update_payment(payment_id, values, g.user, today())
-    except ValidationError as exc:
-        db.session.rollback()
-        return _payment_form(payment_service.get_payment(payment_id), values, _errors(exc), 422)
+        _check_version(payment_id)
+        payment_service.update_payment(
+            payment_id, {**values, **conflicts.version_sent(request.form)}, g.user, today()
+        )
+    except (ValidationError, StaleVersion) as exc:
+        return _refused(payment_id, values, exc)
     flash(_("The payment is corrected."), "success")
     return redirect(url_for("finance.payments"), 303)
 
@@ -191,6 +223,11 @@ def update_payment(payment_id: int) -> Any:
 @bp.post("/payments/<int:payment_id>/delete")
 @roles_required(*WRITERS)
 def delete_payment(payment_id: int) -> Any:
+    try:
+        _check_version(payment_id)
+    except (ValidationError, StaleVersion) as exc:
+        # Nothing was entered but the decision: the form shows the payment as it is now.
+        return _refused(payment_id, _form_values(payment_service.get_payment(payment_id)), exc)
     payment_service.delete_payment(payment_id, g.user)
     flash(_("The payment is deleted."), "success")
     return redirect(url_for("finance.payments"), 303)
