@@ -3,9 +3,10 @@
 Every form that edits a household, person, task or received payment carries the version it
 was rendered with (hidden `version`) and the values it showed (hidden `orig-<field>`). The
 service refuses a write from an older version (StaleVersion, 409); the view then shows the
-page again with the user's input kept, the new version and origs in the form (so that the
-next submit, after checking, is saved), and a message naming each shown field that changed
-since the page was opened, its value now and who changed it (the latest ChangeEvent on it).
+page again with what the user changed kept on top of the stored values, the new version and
+origs in the form (so that the next submit, after checking, is saved), and a message naming
+each shown field that changed since the page was opened, its value now and who changed it
+(the latest ChangeEvent on it).
 """
 
 from __future__ import annotations
@@ -94,6 +95,13 @@ def shown(obj: Household | Person | Task) -> dict[str, str]:
 def version_sent(form: Mapping[str, str]) -> dict[str, str]:
     """The `version` a form carried, for the service's check (nothing if it carried none)."""
     return {VERSION: form[VERSION]} if VERSION in form else {}
+
+
+def edited(values: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
+    """The values the user changed from what the form showed (a field without an orig is
+    the user's input): a stale form is shown again with these on top of the stored values,
+    so that saving it again does not undo the other person's changes to the other fields."""
+    return {f: v for f, v in values.items() if form.get(ORIG + f) != v}
 
 
 def is_behind(current: Versioned, form: Mapping[str, str]) -> bool:

@@ -201,6 +201,7 @@ def _refused(payment_id: int, values: dict[str, str], exc: ValidationError | Con
     if isinstance(exc, StaleVersion) or conflicts.is_behind(payment, request.form):
         stale = conflicts.stale_form(payment, request.form, "payment-form", _form_values(payment))
         errors = {stale.target: stale.message, **errors}
+        values = {**_form_values(payment), **conflicts.edited(values, request.form)}
         status = 409
     return _payment_form(payment, values, errors, status)
 

@@ -248,6 +248,7 @@ def _refused(
     if isinstance(exc, StaleVersion) or conflicts.is_behind(current, request.form):
         stale = conflicts.stale_form(current, request.form, prefix + "form")
         errors = {stale.target: stale.message, **errors}
+        values = conflicts.edited(values, request.form)
         status = 409
     return render_show(household_id, errors, {prefix + k: v for k, v in values.items()}, status)
 
