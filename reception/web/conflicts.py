@@ -112,7 +112,6 @@ def is_behind(current: Versioned, form: Mapping[str, str]) -> bool:
 
 @dataclass(frozen=True)
 class Changed:
-    field: str
     label: str
     value: str  # its value now, as the page shows it
     actor: str  # who changed it last
@@ -124,7 +123,6 @@ class StaleForm:
 
     target: str
     message: str
-    changed: tuple[Changed, ...]
 
 
 @dataclass(frozen=True)
@@ -148,22 +146,23 @@ def stale_form(
     `now` is what the form would show of `current` today (default: `shown(current)`); a
     payment's form shows derived values, so its view passes them.
     """
-    values = dict(now) if now is not None else shown(current)  # type: ignore[arg-type]
+    if now is None:
+        assert not isinstance(current, ReceivedPayment), "a payment's view passes its values"
+        now = shown(current)
     entity = _entity(current)
     changed = []
-    for field, value in values.items():
+    for field, value in now.items():
         key = ORIG + field
         if key not in form or form[key].strip() == value:
             continue
         changed.append(
             Changed(
-                field=field,
                 label=str(LABELS.get(field, field)),
                 value=_display(field, value),
                 actor=_actor(entity, current.id, _EVENT_FIELDS.get(field, (field,))),
             )
         )
-    return StaleForm(target, _message(current, entity, changed), tuple(changed))
+    return StaleForm(target, _message(current, entity, changed))
 
 
 def _entity(obj: Versioned) -> str | None:
