@@ -169,12 +169,12 @@ def test_manual_payment_crud(api: ApiClient, finance: ApiClient) -> None:
     assert payment["person_id"] == household["members"][0]["id"]
 
     url = f"/api/v1/reimbursements/received/{payment['id']}"
-    changed = finance.put(url, {**body, "amount_sek": 20000})
+    changed = finance.put(url, {**body, "amount_sek": 20000}, if_match=payment["version"])
     assert changed.status_code == 200 and changed.get_json()["amount_sek"] == 20000
     listed = finance.get("/api/v1/reimbursements/received?year=2026").get_json()
     assert listed["total"] == 1
 
-    as_float = finance.put(url, {**body, "amount_sek": 20661.5})
+    as_float = finance.put(url, {**body, "amount_sek": 20661.5}, if_match=changed.headers["ETag"])
     assert as_float.status_code == 422 and as_float.get_json()["field"] == "amount_sek"
     future = finance.post("/api/v1/reimbursements/received", {**body, "paid_on": "2026-06-01"})
     assert future.status_code == 422 and future.get_json()["field"] == "paid_on"
@@ -183,7 +183,7 @@ def test_manual_payment_crud(api: ApiClient, finance: ApiClient) -> None:
     )
     assert mismatch.status_code == 201  # unknown case reference: the person decides
 
-    assert finance.delete(url).status_code == 204
+    assert finance.delete(url, if_match=changed.headers["ETag"]).status_code == 204
     assert finance.get(url).status_code == 404
     assert api.post("/api/v1/reimbursements/received", body).status_code == 403
 
@@ -191,8 +191,9 @@ def test_manual_payment_crud(api: ApiClient, finance: ApiClient) -> None:
 def test_imported_payments_are_not_edited_one_by_one(finance: ApiClient) -> None:
     batch = upload(finance, HEADER + "2026-04-28;90 000;fördelningstal;;;2026-01;\n").get_json()
     payment = finance.get(f"/api/v1/reimbursements/imports/{batch['id']}").get_json()["payments"][0]
-    response = finance.delete(f"/api/v1/reimbursements/received/{payment['id']}")
-    assert response.status_code == 409
+    url = f"/api/v1/reimbursements/received/{payment['id']}"
+    response = finance.delete(url, if_match=payment["version"])
+    assert response.status_code == 409 and response.get_json()["field"] == "import_id"
 
 
 def test_received_payments_with_far_off_years(api: ApiClient, finance: ApiClient) -> None:
