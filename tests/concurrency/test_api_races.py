@@ -8,8 +8,6 @@ the other, two "done" rows for one task, two people with one personnummer, or a 
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -22,6 +20,7 @@ from reception.models import ChangeEvent, Household, Municipality, Person, User
 from reception.models.tenancy import system
 from reception.services import accounts
 from reception.services.demo import identity_number
+from tests.concurrency.helpers import Call, Outcome, race
 from tests.conftest import ApiClient, token_for
 from tests.finance.households import create, family
 
@@ -29,23 +28,6 @@ pytestmark = pytest.mark.postgres
 
 ROUNDS = 10
 BIRTH = date(1990, 4, 12)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: int
-    body: Any
-
-
-@dataclass(frozen=True)
-class Call:
-    method: str
-    url: str
-    body: Any = None
-    if_match: str | int | None = None
-
-    def send(self, client: ApiClient) -> Any:
-        return getattr(client, self.method)(self.url, self.body, if_match=self.if_match)
 
 
 @pytest.fixture()
@@ -56,38 +38,6 @@ def second_coordinator(municipality: Municipality) -> User:
 @pytest.fixture()
 def tokens(coordinator: User, second_coordinator: User) -> tuple[str, str]:
     return token_for(coordinator), token_for(second_coordinator)
-
-
-def race(app: Flask, tokens: tuple[str, str], first: Call, second: Call) -> list[Outcome]:
-    """Send the two requests at the same moment, each from its own thread and session."""
-    barrier = threading.Barrier(2, timeout=30)
-    outcomes: list[Outcome | None] = [None, None]
-    failures: list[BaseException] = []
-
-    def writer(index: int, token: str, call: Call) -> None:
-        try:
-            with app.app_context():
-                client = ApiClient(app.test_client(), token)
-                barrier.wait()
-                response = call.send(client)
-                outcomes[index] = Outcome(response.status_code, response.get_json())
-                db.session.remove()
-        except BaseException as exc:  # reported in the test's thread
-            failures.append(exc)
-
-    threads = [
-        threading.Thread(target=writer, args=(i, token, call))
-        for i, (token, call) in enumerate(zip(tokens, (first, second), strict=True))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a writer hung (deadlock?)"
-    assert not failures, failures
-    assert all(o is not None for o in outcomes)
-    assert all(o.status < 500 for o in outcomes if o), outcomes
-    return [o for o in outcomes if o]
 
 
 def statuses(outcomes: list[Outcome]) -> list[int]:
@@ -154,9 +104,8 @@ def test_two_patches_of_one_note_with_the_same_version(
 
         outcomes = race(
             app,
-            tokens,
-            Call("patch", url, {"note": notes[0]}, tag),
-            Call("patch", url, {"note": notes[1]}, tag),
+            Call(tokens[0], "patch", url, {"note": notes[0]}, tag),
+            Call(tokens[1], "patch", url, {"note": notes[1]}, tag),
         )
 
         assert statuses(outcomes) == [200, 409], outcomes
@@ -175,7 +124,7 @@ def test_two_completions_of_one_task(app: Flask, api: ApiClient, tokens: tuple[s
         task = housing_task(api, household_json(api, n))
         url = f"/api/v1/tasks/{task['id']}/complete"
 
-        outcomes = race(app, tokens, Call("post", url, {}), Call("post", url, {}))
+        outcomes = race(app, Call(tokens[0], "post", url, {}), Call(tokens[1], "post", url, {}))
 
         assert statuses(outcomes) == [200, 409], outcomes
         assert loser(outcomes).body["field"] == "status"
@@ -204,7 +153,9 @@ def test_two_new_members_with_one_personnummer(
         url = f"/api/v1/households/{household['id']}/members"
         joining = member(500 + n)
 
-        outcomes = race(app, tokens, Call("post", url, joining), Call("post", url, joining))
+        outcomes = race(
+            app, Call(tokens[0], "post", url, joining), Call(tokens[1], "post", url, joining)
+        )
 
         assert statuses(outcomes) == [201, 409], outcomes
         assert loser(outcomes).body["field"] == "personnummer"
@@ -230,11 +181,13 @@ def test_one_personnummer_recorded_for_two_persons_at_once(
         number = identity_number(BIRTH, 600 + n)
         people = [h["members"][0] for h in (first, second)]
 
-        first_call, second_call = (
-            Call("patch", f"/api/v1/persons/{p['id']}", {"personnummer": number}, p["version"])
-            for p in people
-        )
-        outcomes = race(app, tokens, first_call, second_call)
+        calls = [
+            Call(
+                token, "patch", f"/api/v1/persons/{p['id']}", {"personnummer": number}, p["version"]
+            )
+            for token, p in zip(tokens, people, strict=True)
+        ]
+        outcomes = race(app, *calls)
 
         assert statuses(outcomes) == [200, 409], outcomes
         assert loser(outcomes).body["field"] == "personnummer"
@@ -255,9 +208,8 @@ def test_two_new_households_sharing_a_member(
 
         outcomes = race(
             app,
-            tokens,
-            Call("post", "/api/v1/households", bodies[0]),
-            Call("post", "/api/v1/households", bodies[1]),
+            Call(tokens[0], "post", "/api/v1/households", bodies[0]),
+            Call(tokens[1], "post", "/api/v1/households", bodies[1]),
         )
 
         assert statuses(outcomes) == [201, 409], outcomes
@@ -281,9 +233,8 @@ def test_dates_and_coordinator_changed_at_once_on_one_version(
 
         outcomes = race(
             app,
-            tokens,
-            Call("patch", url, dates, version),
-            Call("patch", url, coordinator, version),
+            Call(tokens[0], "patch", url, dates, version),
+            Call(tokens[1], "patch", url, coordinator, version),
         )
 
         assert statuses(outcomes) == [200, 409], outcomes
