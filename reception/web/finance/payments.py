@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from reception.engine.reimbursement import PaymentKind
 from reception.extensions import db
 from reception.models import ReceivedPayment
-from reception.services import finance_export, households, payment_file, versions
+from reception.services import finance_export, households, payment_file
 from reception.services import payments as payment_service
 from reception.services.errors import Conflict, FieldError, ValidationError
 from reception.services.payment_file import CellError
@@ -179,19 +179,6 @@ def edit_payment(payment_id: int) -> Any:
     return _payment_form(payment, _form_values(payment), {})
 
 
-def _check_version(payment_id: int) -> None:
-    """Refuse a form rendered from an older version of the payment (StaleVersion).
-
-    The payment service is to check the `version` it is given under its lock, as the
-    household services do; this check in the view keeps a stale form from overwriting
-    another person's correction until it does.
-    """
-    data = Input(request.form)
-    version = versions.expected(data)
-    data.raise_if_errors()
-    versions.check(payment_service.get_payment(payment_id), version)
-
-
 def _refused(payment_id: int, values: dict[str, str], exc: ValidationError | Conflict) -> Any:
     """The form again with the user's input; a stale one (409) says what changed meanwhile."""
     db.session.rollback()
@@ -211,7 +198,6 @@ def _refused(payment_id: int, values: dict[str, str], exc: ValidationError | Con
 def update_payment(payment_id: int) -> Any:
     values = _posted()
     try:
-        _check_version(payment_id)
         payment_service.update_payment(
             payment_id, {**values, **conflicts.version_sent(request.form)}, g.user, today()
         )
@@ -225,11 +211,10 @@ def update_payment(payment_id: int) -> Any:
 @roles_required(*WRITERS)
 def delete_payment(payment_id: int) -> Any:
     try:
-        _check_version(payment_id)
+        payment_service.delete_payment(payment_id, g.user, conflicts.version_sent(request.form))
     except (ValidationError, StaleVersion) as exc:
         # Nothing was entered but the decision: the form shows the payment as it is now.
         return _refused(payment_id, _form_values(payment_service.get_payment(payment_id)), exc)
-    payment_service.delete_payment(payment_id, g.user)
     flash(_("The payment is deleted."), "success")
     return redirect(url_for("finance.payments"), 303)
 
