@@ -22,16 +22,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from reception.extensions import db
 from reception.models import ChangeEvent, Household, Person, ReceivedPayment, Task, User
 from reception.models.tenancy import get_in_tenant
 from reception.services.finance_export import kind_label
 from reception.services.versions import FIELD as VERSION
-from reception.services.versions import Versioned
+from reception.services.versions import StaleVersion, Versioned
 from reception.web.presenters import STATUSES
 
 ORIG = "orig-"
+
+# A stale write: refused by the service's version check under the lock, or, in a race the
+# lock did not serialise (SQLite has no row locks), by the version in the UPDATE's WHERE.
+STALE = (StaleVersion, StaleDataError)
 
 # The fields each form shows of its object (their origs are what the message compares).
 HOUSEHOLD_DATES = ("reception_date", "latest_reception_date", "coordinator_id")

@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy import text as sql
+from sqlalchemy.orm import Session
 
 from reception.extensions import db
 from reception.models import (
@@ -343,6 +345,47 @@ def test_a_stale_task_action_from_the_work_list_with_htmx(
     assert saved.status_code == 200
     stored = _task(household, "skatteverket_visit")
     assert (stored.status, stored.completed_on.isoformat()) == ("done", done_on)
+
+
+def test_a_race_the_version_column_caught_is_answered_like_a_stale_form(
+    app: Flask, household: Household, coordinator: User
+) -> None:
+    """Another connection commits a change to the task just before this request writes:
+    the lock did not serialise them (as on SQLite), the UPDATE's version check did."""
+    task = _task(household, "local_orientation")
+    form_id = f"task-{task.id}-note-form"
+    client = as_user(app, coordinator)
+    url = f"/households/{household.id}"
+    form = form_values(client.get(url).get_data(as_text=True), form_id)
+    bumped: list[int] = [task.id]
+
+    def bump(session: Session, _context: Any, _instances: Any) -> None:
+        if bumped and any(isinstance(obj, Task) for obj in session.dirty):
+            with db.engine.begin() as other:
+                other.execute(
+                    sql(
+                        "UPDATE task SET note = 'Från en annan', version = version + 1 "
+                        "WHERE id = :id"
+                    ),
+                    {"id": bumped.pop()},
+                )
+
+    event.listen(Session, "before_flush", bump)
+    try:
+        response = client.post(
+            f"/tasks/{task.id}/note",
+            data={**form, "note": "Min anteckning", "csrf_token": client.token},
+        )
+    finally:
+        event.remove(Session, "before_flush", bump)
+    assert response.status_code == 409
+    assert (
+        "Någon annan ändrade Anteckning (nu: Från en annan) efter att du öppnade sidan."
+    ) in text(response)
+    again = form_values(response.get_data(as_text=True), form_id)
+    assert again["note"] == "Min anteckning"
+    assert again["version"] == str(int(form["version"]) + 1)
+    assert _task(household, "local_orientation").note == "Från en annan"
 
 
 # --- a received payment ------------------------------------------------------------------------

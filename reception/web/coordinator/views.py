@@ -17,7 +17,6 @@ from reception.services import tasks as task_service
 from reception.services.checklist import blockers
 from reception.services.errors import Conflict, ValidationError
 from reception.services.validation import Input
-from reception.services.versions import StaleVersion
 from reception.services.workflows import registry
 from reception.services.worklist import Filters, filter_choices, worklist
 from reception.timeutil import today
@@ -124,7 +123,8 @@ def _act(
     `form` names the item's form and `kept` is what the user entered in it, shown again when
     the action is refused. A form from an older copy of the task (StaleVersion) is a 409
     that says what changed and who changed it; the task is shown as it is now, so that the
-    action can be sent again after checking.
+    action can be sent again after checking. A race the version column caught (StaleDataError)
+    is answered the same way.
     """
     back = safe_next(request.form.get("next"))
     errors: dict[str, str] = {}
@@ -139,9 +139,9 @@ def _act(
         task = task_service.get_task(task_id)
         if conflicts.is_behind(task, request.form):
             stale = conflicts.stale_form(task, request.form, f"task-{task_id}")
-    except StaleVersion as exc:
+    except conflicts.STALE:
         db.session.rollback()
-        task = exc.current
+        task = task_service.get_task(task_id)
         stale = conflicts.stale_form(task, request.form, f"task-{task_id}")
     except Conflict as exc:
         db.session.rollback()

@@ -8,6 +8,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy.orm.exc import StaleDataError
 
 from reception.engine.reimbursement import PaymentKind
 from reception.extensions import db
@@ -18,7 +19,6 @@ from reception.services.errors import Conflict, FieldError, ValidationError
 from reception.services.payment_file import CellError
 from reception.services.reimbursements import FIRST_YEAR, LAST_YEAR
 from reception.services.validation import Input
-from reception.services.versions import StaleVersion
 from reception.timeutil import today
 from reception.web import conflicts
 from reception.web.access import roles_required
@@ -179,13 +179,16 @@ def edit_payment(payment_id: int) -> Any:
     return _payment_form(payment, _form_values(payment), {})
 
 
-def _refused(payment_id: int, values: dict[str, str], exc: ValidationError | Conflict) -> Any:
+def _refused(
+    payment_id: int, values: dict[str, str], exc: ValidationError | Conflict | StaleDataError
+) -> Any:
     """The form again with the user's input; a stale one (409) says what changed meanwhile."""
     db.session.rollback()
     payment = payment_service.get_payment(payment_id)
-    errors = {} if isinstance(exc, StaleVersion) else _errors(exc)
+    lost = isinstance(exc, conflicts.STALE)
+    errors = {} if lost else _errors(exc)
     status = 422
-    if isinstance(exc, StaleVersion) or conflicts.is_behind(payment, request.form):
+    if lost or conflicts.is_behind(payment, request.form):
         stale = conflicts.stale_form(payment, request.form, "payment-form", _form_values(payment))
         errors = {stale.target: stale.message, **errors}
         values = {**_form_values(payment), **conflicts.edited(values, request.form)}
@@ -201,7 +204,7 @@ def update_payment(payment_id: int) -> Any:
         payment_service.update_payment(
             payment_id, {**values, **conflicts.version_sent(request.form)}, g.user, today()
         )
-    except (ValidationError, StaleVersion) as exc:
+    except (ValidationError, *conflicts.STALE) as exc:
         return _refused(payment_id, values, exc)
     flash(_("The payment is corrected."), "success")
     return redirect(url_for("finance.payments"), 303)
@@ -212,7 +215,7 @@ def update_payment(payment_id: int) -> Any:
 def delete_payment(payment_id: int) -> Any:
     try:
         payment_service.delete_payment(payment_id, g.user, conflicts.version_sent(request.form))
-    except (ValidationError, StaleVersion) as exc:
+    except (ValidationError, *conflicts.STALE) as exc:
         # Nothing was entered but the decision: the form shows the payment as it is now.
         return _refused(payment_id, _form_values(payment_service.get_payment(payment_id)), exc)
     flash(_("The payment is deleted."), "success")

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 
 from reception.extensions import db
 from reception.models import Role
@@ -16,7 +17,7 @@ from reception.services.checklist import Moved, blockers
 from reception.services.errors import Conflict, FieldError, ValidationError
 from reception.services.tasks import tasks_of
 from reception.services.validation import Input
-from reception.services.versions import StaleVersion, Versioned
+from reception.services.versions import Versioned
 from reception.services.workflows import definition_for, registry
 from reception.timeutil import today
 from reception.web import conflicts
@@ -118,7 +119,7 @@ def new() -> Any:
                 payload["move_in_date"] = move_in
             try:
                 household = households.create_household(payload, g.user, today())
-            except (ValidationError, Conflict) as exc:
+            except (ValidationError, Conflict, StaleDataError) as exc:
                 errors = rows.field_errors(_field_errors(exc))
             else:
                 flash(
@@ -235,7 +236,7 @@ def _posted(fields: Iterable[str]) -> dict[str, Any]:
 
 def _refused(
     household_id: int,
-    exc: ValidationError | Conflict,
+    exc: ValidationError | Conflict | StaleDataError,
     current: Versioned,
     prefix: str,
     values: dict[str, Any],
@@ -243,9 +244,10 @@ def _refused(
     """Show the page again with the user's input; a form from an older copy of the page is a
     409 that says what the other person changed (and carries the new version to save again)."""
     db.session.rollback()
-    errors = {} if isinstance(exc, StaleVersion) else _prefixed(prefix, exc)
+    lost = isinstance(exc, conflicts.STALE)
+    errors = {} if lost else _prefixed(prefix, exc)
     status = 422
-    if isinstance(exc, StaleVersion) or conflicts.is_behind(current, request.form):
+    if lost or conflicts.is_behind(current, request.form):
         stale = conflicts.stale_form(current, request.form, prefix + "form")
         errors = {stale.target: stale.message, **errors}
         values = conflicts.edited(values, request.form)
@@ -266,7 +268,7 @@ def update_dates(household_id: int) -> Any:
         moved = households.update_household(
             household.id, {**form, **conflicts.version_sent(request.form)}, g.user, today()
         )
-    except (ValidationError, StaleVersion) as exc:
+    except (ValidationError, *conflicts.STALE) as exc:
         return _refused(household_id, exc, household, "household-", form)
     return _saved(household_id, moved)
 
@@ -280,7 +282,7 @@ def add_member(household_id: int) -> Any:
         person = households.add_member(
             household.id, {**form, **conflicts.version_sent(request.form)}, g.user, today()
         )
-    except (ValidationError, StaleVersion) as exc:
+    except (ValidationError, *conflicts.STALE) as exc:
         return _refused(household_id, exc, household, "new-member-", form)
     flash(_("%(name)s added; their tasks are on the checklist.", name=person.full_name), "success")
     return redirect(url_for("households.show", household_id=household_id), 303)
@@ -307,7 +309,7 @@ def update_member(household_id: int, person_id: int) -> Any:
         moved = households.update_person(
             person_id, {**form, **conflicts.version_sent(request.form)}, g.user, today()
         )
-    except (ValidationError, Conflict) as exc:
+    except (ValidationError, Conflict, StaleDataError) as exc:
         return _refused(
             household_id, exc, person, f"member-{person_id}-", {**form, "personnummer": number}
         )
@@ -333,7 +335,7 @@ def update_housing(household_id: int) -> Any:
         moved = households.update_household(
             household.id, {**form, **conflicts.version_sent(request.form)}, g.user, today()
         )
-    except (ValidationError, Conflict) as exc:
+    except (ValidationError, Conflict, StaleDataError) as exc:
         return _refused(household_id, exc, household, "housing-", form)
     return _saved(household_id, moved)
 
