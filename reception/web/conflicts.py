@@ -229,7 +229,8 @@ def _message(current: Versioned, entity: str | None, changed: list[Changed]) -> 
         # The version moved but none of the fields this form shows: say who changed what.
         clauses = [_changed_this(current, _actor(entity, current.id, None))]
     what = _("%(changes)s after you opened the page.", changes=format_list(clauses, locale=locale))
-    return f"{what} {_('Your input is kept below: check it and save again.')}"
+    kept = _("Your input is kept below: check it and save again.")
+    return f"{what} {kept}"
 
 
 def _changed_this(current: Versioned, who: str) -> str:
