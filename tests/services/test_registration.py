@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -284,3 +285,90 @@ def test_create_many_writes_a_batch_in_one_go(in_tenant: Municipality, frozen_to
     assert counts["tasks"] == created.tasks + len(expected["tasks"])
     assert counts["payments"] == created.payments + len(expected["ledger"])
     assert counts["change_sets"] == 31
+
+
+def _batch(count: int, today: date, number: str, prefix: str) -> list[HouseholdInput]:
+    """`count` four-member households; the last one's first member has `number`."""
+    batch = []
+    for index in range(count):
+        members = [dict(m, personnummer=None) for m in SETTLED["members"]]
+        if index == count - 1:
+            members[0]["personnummer"] = number
+        raw = {
+            **SETTLED,
+            "workflow": "settlement-reception-centre",
+            "reference": f"{prefix} {index}",
+            "members": members,
+        }
+        validated, errors = households.read_household(raw, today)
+        assert not errors and validated is not None
+        batch.append(validated)
+    return batch
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("count", [1, 60], ids=["insert", "copy"])
+def test_a_number_taken_by_a_concurrent_writer_is_a_409(
+    app: Flask, municipality: Municipality, count: int
+) -> None:
+    """Two writers pass the checks for the same personnummer; the unique index decides.
+
+    The second writer's INSERT (or, for a large batch, its COPY) waits for the first's
+    transaction and then fails on the index: a Conflict naming the field, nothing written.
+    """
+    import threading
+    import time
+
+    from reception.services import registration
+    from reception.services.errors import Conflict
+
+    today = date(2026, 5, 1)
+    municipality_id = municipality.id
+    number = SETTLED["members"][0]["personnummer"]
+    first_written = threading.Event()
+    second_checked = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def first() -> None:
+        with app.app_context(), tenant(db.session, municipality_id):
+            try:
+                batch = _batch(1, today, number, "A")
+                assert registration.find_clashes(batch) == []
+                registration.create_many(batch, None, "Hushållet registrerat")
+                first_written.set()
+                second_checked.wait(10)
+                time.sleep(0.5)  # the second writer is now waiting on the index
+                db.session.commit()
+            except BaseException as exc:
+                outcome["first"] = exc
+            finally:
+                db.session.remove()
+
+    def second() -> None:
+        with app.app_context(), tenant(db.session, municipality_id):
+            try:
+                first_written.wait(10)
+                batch = _batch(count, today, number, "B")
+                # The first writer has not committed: its number is not visible yet.
+                assert registration.find_clashes(batch) == []
+                second_checked.set()
+                registration.create_many(batch, None, "Importerad")
+                db.session.commit()
+                outcome["second"] = "written"
+            except Conflict as exc:
+                outcome["second"] = (exc.status, exc.field)
+            except BaseException as exc:
+                outcome["second"] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert "first" not in outcome, outcome
+    assert outcome["second"] == (409, "personnummer")
+    with tenant(db.session, municipality.id):
+        assert [h.reference for h in households.list_households()[0]] == ["A 0"]
+        assert db.session.query(Person).count() == 4
