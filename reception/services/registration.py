@@ -311,7 +311,9 @@ def _write(
 
     change_sets = dict(zip(household_ids, change_set_ids, strict=True))
 
-    def event(row: dict[str, Any], entity: str, entity_id: int, field: str, new: str) -> dict:
+    def event(
+        row: dict[str, Any], entity: str, entity_id: int, field: str, new: str
+    ) -> dict[str, Any]:
         return {
             "municipality_id": municipality_id,
             "household_id": row["household_id"],

@@ -153,3 +153,15 @@ def test_only_admins_may_import(
     assert upload(client, GOOD.encode()).status_code == 403
     assert stored(municipality) == (0, 0)
     assert "/admin/households/import" not in client.get("/households/").get_data(as_text=True)
+
+
+def test_a_file_over_the_limit_is_refused(
+    admin: Any, municipality: Municipality, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reception.services.household_import import reader
+
+    monkeypatch.setattr(reader, "MAX_BYTES", 100)
+    response = upload(admin, GOOD.encode())
+    assert response.status_code == 422
+    assert "The file is larger than 0 MB." in text(response)  # the limit as patched
+    assert stored(municipality) == (0, 0)

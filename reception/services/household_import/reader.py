@@ -71,7 +71,8 @@ def cell_error(line: int, column: str, message: str) -> FieldError:
 def read(filename: str, content: bytes) -> tuple[Table | None, list[FieldError]]:
     """The file's rows, or every problem of its shape (never both)."""
     if len(content) > MAX_BYTES:
-        return None, [FieldError("file", _("The file is larger than 20 MB."))]
+        limit = MAX_BYTES // 2**20
+        return None, [FieldError("file", _("The file is larger than %(n)d MB.", n=limit))]
     name = (filename or "").lower()
     if content.startswith(b"PK\x03\x04"):
         rows = _xlsx_rows(content)
@@ -101,20 +102,23 @@ def _csv_rows(content: bytes) -> list[list[Cell]] | FieldError:
 
 
 def _xlsx_rows(content: bytes) -> list[list[Cell]] | FieldError:
+    unreadable = FieldError("file", _("The file cannot be read as an Excel workbook (.xlsx)."))
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        return FieldError("file", _("The file cannot be read as an Excel workbook (.xlsx)."))
+        return unreadable
+    rows: list[list[Cell]] = []
     try:
-        sheet = workbook.worksheets[0]
-        rows: list[list[Cell]] = []
-        for values in sheet.iter_rows(min_row=1, values_only=True):
+        # Read-only mode streams the sheet; stop one row past the limit (_table reports it).
+        for values in workbook.worksheets[0].iter_rows(min_row=1, values_only=True):
             rows.append([_excel_value(v) for v in values])
             if len(rows) > MAX_ROWS + 1:
                 break
-        return rows
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError):
+        return unreadable
     finally:
         workbook.close()
+    return rows
 
 
 def _excel_value(value: Any) -> Cell:

@@ -16,6 +16,7 @@ from reception.services.household_import import (
     ImportRejected,
     Problem,
     import_households,
+    reader,
 )
 from reception.timeutil import today
 from reception.web.access import roles_required
@@ -48,7 +49,9 @@ def import_upload() -> Any:
         return _page([], _("Choose the CSV or Excel file to import."), 422)
     dry_run = request.form.get("dry_run") == "y"
     try:
-        result = import_households(upload.filename, upload.read(), g.user, today(), dry_run=dry_run)
+        # One byte past the limit is enough for the reader to refuse a file that is too large.
+        content = upload.read(reader.MAX_BYTES + 1)
+        result = import_households(upload.filename, content, g.user, today(), dry_run=dry_run)
     except ImportRejected as exc:
         db.session.rollback()
         summary = ngettext(
