@@ -6,6 +6,8 @@ checklist and the reimbursement ledger can read these without an import cycle.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from flask import current_app
@@ -41,8 +43,27 @@ def current_scenario() -> ProtectionEndScenario | None:
 
 def scenario_end() -> date | None:
     """The municipality's own first day without protection, or None to follow the rates."""
+    if _HELD in db.session.info:
+        return db.session.info[_HELD]  # type: ignore[no-any-return]
     scenario = current_scenario()
     return scenario.protection_end if scenario else None
+
+
+_HELD = "protection_scenario_end"
+
+
+@contextmanager
+def scenario_held() -> Iterator[None]:
+    """Read the scenario once for a batch of households that changes no scenario.
+
+    Registering thousands of households asks for the first day without protection for
+    each temporary-protection one; within this block it is the same answer each time.
+    """
+    db.session.info[_HELD] = scenario_end()
+    try:
+        yield
+    finally:
+        db.session.info.pop(_HELD, None)
 
 
 def protection_end(rates: RateBook | None = None) -> date:
