@@ -292,12 +292,14 @@ def scheduler_command() -> None:
 
 def register_cli(app: Flask) -> None:
     from reception.finance_cli import rates_cli, reimbursements_cli
+    from reception.households_cli import households_cli
 
     for command in (
         init_db,
         load_demo,
         workflows_cli,
         users_cli,
+        households_cli,
         rates_cli,
         reimbursements_cli,
         reminders_cli,

@@ -100,33 +100,43 @@ class ApiClient:
         self.client = client
         self.token = token
 
-    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+    def _headers(
+        self, extra: dict[str, str] | None = None, if_match: str | int | None = None
+    ) -> dict[str, str]:
         headers = {"Accept-Language": "en"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        if if_match is not None:
+            headers["If-Match"] = str(if_match)
         headers.update(extra or {})
         return headers
+
+    def etag(self, url: str) -> str:
+        """The ETag of the resource at url, read as a client does before changing it."""
+        response = self.get(url)
+        assert response.status_code == 200, response.get_json()
+        return response.headers["ETag"]
 
     def get(self, url: str, **kwargs: Any):
         return self.client.get(url, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
-    def post(self, url: str, json: Any = None, **kwargs: Any):
-        return self.client.post(
-            url, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
-        )
+    def post(self, url: str, json: Any = None, *, if_match: str | int | None = None, **kwargs: Any):
+        headers = self._headers(kwargs.pop("headers", None), if_match)
+        return self.client.post(url, json=json, headers=headers, **kwargs)
 
-    def patch(self, url: str, json: Any = None, **kwargs: Any):
-        return self.client.patch(
-            url, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
-        )
+    def patch(
+        self, url: str, json: Any = None, *, if_match: str | int | None = None, **kwargs: Any
+    ):
+        headers = self._headers(kwargs.pop("headers", None), if_match)
+        return self.client.patch(url, json=json, headers=headers, **kwargs)
 
-    def put(self, url: str, json: Any = None, **kwargs: Any):
-        return self.client.put(
-            url, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
-        )
+    def put(self, url: str, json: Any = None, *, if_match: str | int | None = None, **kwargs: Any):
+        headers = self._headers(kwargs.pop("headers", None), if_match)
+        return self.client.put(url, json=json, headers=headers, **kwargs)
 
-    def delete(self, url: str, **kwargs: Any):
-        return self.client.delete(url, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+    def delete(self, url: str, *, if_match: str | int | None = None, **kwargs: Any):
+        headers = self._headers(kwargs.pop("headers", None), if_match)
+        return self.client.delete(url, headers=headers, **kwargs)
 
 
 def token_for(user: User) -> str:

@@ -11,5 +11,6 @@ from reception.api import (  # noqa: E402,F401
     protection,
     reimbursements,
     tasks,
+    versioning,
     workflows,
 )

@@ -72,6 +72,13 @@ def json_body() -> dict[str, Any]:
     return body
 
 
+def body_or_empty() -> dict[str, Any]:
+    """As json_body, but an empty body (an action, a DELETE) is an empty object."""
+    if not request.get_data():
+        return {}
+    return json_body()
+
+
 @bp.errorhandler(ServiceError)
 def service_error(exc: ServiceError) -> Response:
     db.session.rollback()

@@ -8,7 +8,8 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 
 from reception.api import bp, serialize
-from reception.api.auth import WRITERS, current_user, json_body, require_role
+from reception.api.auth import WRITERS, body_or_empty, current_user, json_body, require_role
+from reception.api.versioning import required, tagged, with_version
 from reception.services import households
 from reception.services.checklist import blockers
 from reception.services.tasks import tasks_of
@@ -20,8 +21,7 @@ from reception.timeutil import today
 @require_role(*WRITERS)
 def create_household() -> Any:
     household = households.create_household(json_body(), current_user(), today())
-    response = jsonify(serialize.household(household, today()))
-    response.status_code = 201
+    response = tagged(serialize.household(household, today()), 201)
     response.headers["Location"] = f"{bp.url_prefix}/households/{household.id}"
     return response
 
@@ -52,39 +52,43 @@ def list_households() -> Any:
 
 @bp.get("/households/<int:household_id>")
 def get_household(household_id: int) -> Any:
-    return serialize.household(households.get_household(household_id), today())
+    return tagged(serialize.household(households.get_household(household_id), today()))
 
 
 @bp.patch("/households/<int:household_id>")
 @require_role(*WRITERS)
 def patch_household(household_id: int) -> Any:
-    moved = households.update_household(household_id, json_body(), current_user(), today())
+    body = required(json_body(), lambda: households.get_household(household_id))
+    moved = households.update_household(household_id, body, current_user(), today())
     data = serialize.household(households.get_household(household_id), today())
     data["moved"] = serialize.moved(moved)
-    return data
+    return tagged(data)
 
 
 @bp.post("/households/<int:household_id>/members")
 @require_role(*WRITERS)
 def add_member(household_id: int) -> Any:
-    person = households.add_member(household_id, json_body(), current_user(), today())
-    response = jsonify(serialize.person(person, today()))
-    response.status_code = 201
+    # The version, if sent, is the household's: the member joins the household as read.
+    body = with_version(json_body())
+    person = households.add_member(household_id, body, current_user(), today())
+    response = tagged(serialize.person(person, today()), 201)
+    response.headers["Location"] = f"{bp.url_prefix}/persons/{person.id}"
     return response
 
 
 @bp.get("/persons/<int:person_id>")
 def get_person(person_id: int) -> Any:
-    return serialize.person(households.get_person(person_id), today())
+    return tagged(serialize.person(households.get_person(person_id), today()))
 
 
 @bp.patch("/persons/<int:person_id>")
 @require_role(*WRITERS)
 def patch_person(person_id: int) -> Any:
-    moved = households.update_person(person_id, json_body(), current_user(), today())
+    body = required(json_body(), lambda: households.get_person(person_id))
+    moved = households.update_person(person_id, body, current_user(), today())
     data = serialize.person(households.get_person(person_id), today())
     data["moved"] = serialize.moved(moved)
-    return data
+    return tagged(data)
 
 
 @bp.get("/households/<int:household_id>/tasks")
@@ -98,11 +102,14 @@ def household_tasks(household_id: int) -> Any:
 @bp.post("/households/<int:household_id>/close")
 @require_role(*WRITERS)
 def close_household(household_id: int) -> Any:
-    household = households.close_household(household_id, json_body(), current_user(), today())
-    return serialize.household(household, today())
+    body = with_version(json_body())
+    household = households.close_household(household_id, body, current_user(), today())
+    return tagged(serialize.household(household, today()))
 
 
 @bp.post("/households/<int:household_id>/reopen")
 @require_role(*WRITERS)
 def reopen_household(household_id: int) -> Any:
-    return serialize.household(households.reopen_household(household_id, current_user()), today())
+    body = with_version(body_or_empty())
+    household = households.reopen_household(household_id, current_user(), body)
+    return tagged(serialize.household(household, today()))

@@ -5,15 +5,15 @@ Finance, managers and administrators only: these are the municipality's accounts
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from flask_babel import gettext as _
 
-from reception.api import bp
-from reception.api.auth import current_user, json_body, require_role
-from reception.models import AllocationYear, ExpectedPayment, PaymentImport, ReceivedPayment, Role
+from reception.api import bp, serialize
+from reception.api.auth import body_or_empty, current_user, json_body, require_role
+from reception.api.versioning import required, tagged
+from reception.models import AllocationYear, ExpectedPayment, PaymentImport, Role
 from reception.services import finance_export, households, payments, reimbursements
 from reception.services.errors import ServiceError
 from reception.services.reconciliation import Reconciliation, ReconciliationRow, reconcile
@@ -23,35 +23,15 @@ from reception.timeutil import today
 FINANCE = (Role.FINANCE, Role.MANAGER, Role.ADMIN)
 
 
-def _month(value: date) -> str:
-    return f"{value:%Y-%m}"
-
-
 def _expected(p: ExpectedPayment) -> dict[str, Any]:
     return {
         "person_id": p.person_id,
         "kind": p.kind,
-        "month": _month(p.month),
+        "month": serialize.month(p.month),
         "amount_sek": p.amount_sek,
         "rule": p.rule,
         "rate_year": p.rate_year,
         "age_used": p.age_used,
-    }
-
-
-def _received(p: ReceivedPayment) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "kind": p.kind,
-        "month": _month(p.month),
-        "paid_on": p.paid_on.isoformat(),
-        "amount_sek": p.amount_sek,
-        "household_id": p.household_id,
-        "person_id": p.person_id,
-        "identity": p.identity,
-        "reference": p.reference,
-        "import_id": p.import_id,
-        "import_line": p.import_line,
     }
 
 
@@ -79,7 +59,7 @@ def _row(r: ReconciliationRow) -> dict[str, Any]:
         "person_name": r.person_name,
         "identity": r.identity,
         "kind": r.kind,
-        "month": _month(r.month),
+        "month": serialize.month(r.month),
         "expected_sek": r.expected_sek,
         "received_sek": r.received_sek,
         "difference_sek": r.difference_sek,
@@ -134,7 +114,7 @@ def forecast() -> Any:
     months = reimbursements.forecast(_year_arg())
     return jsonify(
         [
-            {"month": _month(m.month), "amount_sek": m.amount_sek, "by_kind": m.by_kind}
+            {"month": serialize.month(m.month), "amount_sek": m.amount_sek, "by_kind": m.by_kind}
             for m in months
         ]
     )
@@ -198,7 +178,7 @@ def list_received() -> Any:
         year=year, household_id=household_id, page=page, per_page=per_page
     )
     return {
-        "items": [_received(p) for p in items],
+        "items": [serialize.received(p) for p in items],
         "total": total,
         "page": page,
         "per_page": per_page,
@@ -209,8 +189,7 @@ def list_received() -> Any:
 @require_role(Role.FINANCE, Role.ADMIN)
 def add_received() -> Any:
     payment = payments.add_payment(json_body(), current_user(), today())
-    response = jsonify(_received(payment))
-    response.status_code = 201
+    response = tagged(serialize.received(payment), 201)
     response.headers["Location"] = f"{bp.url_prefix}/reimbursements/received/{payment.id}"
     return response
 
@@ -218,19 +197,22 @@ def add_received() -> Any:
 @bp.get("/reimbursements/received/<int:payment_id>")
 @require_role(*FINANCE)
 def get_received(payment_id: int) -> Any:
-    return _received(payments.get_payment(payment_id))
+    return tagged(serialize.received(payments.get_payment(payment_id)))
 
 
 @bp.put("/reimbursements/received/<int:payment_id>")
 @require_role(Role.FINANCE, Role.ADMIN)
 def put_received(payment_id: int) -> Any:
-    return _received(payments.update_payment(payment_id, json_body(), current_user(), today()))
+    body = required(json_body(), lambda: payments.get_payment(payment_id))
+    payment = payments.update_payment(payment_id, body, current_user(), today())
+    return tagged(serialize.received(payment))
 
 
 @bp.delete("/reimbursements/received/<int:payment_id>")
 @require_role(Role.FINANCE, Role.ADMIN)
 def delete_received(payment_id: int) -> Any:
-    payments.delete_payment(payment_id, current_user())
+    body = required(body_or_empty(), lambda: payments.get_payment(payment_id))
+    payments.delete_payment(payment_id, current_user(), body)
     return Response(status=204)
 
 
@@ -266,7 +248,7 @@ def list_imports() -> Any:
 @require_role(*FINANCE)
 def get_import(import_id: int) -> Any:
     batch = payments.get_import(import_id)
-    return {**_import(batch), "payments": [_received(p) for p in batch.payments]}
+    return {**_import(batch), "payments": [serialize.received(p) for p in batch.payments]}
 
 
 @bp.delete("/reimbursements/imports/<int:import_id>")

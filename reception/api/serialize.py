@@ -11,13 +11,19 @@ from flask_babel import get_locale
 from reception.engine.calendar import age_on
 from reception.engine.definitions import TaskDefinition, Text, WorkflowDefinition
 from reception.engine.status import TaskStatus
-from reception.models import Household, Person, Task
+from reception.models import Household, Person, ReceivedPayment, Task
 from reception.services import protection_rules
-from reception.services.checklist import Moved
+from reception.services.checklist import Moved, blockers
+from reception.services.tasks import tasks_of
+from reception.services.versions import Versioned
 
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def month(value: date) -> str:
+    return f"{value:%Y-%m}"
 
 
 def _locale() -> str:
@@ -28,6 +34,7 @@ def _locale() -> str:
 def person(p: Person, today: date) -> dict[str, Any]:
     return {
         "id": p.id,
+        "version": p.version,
         "given_name": p.given_name,
         "family_name": p.family_name,
         "birth_date": _iso(p.birth_date),
@@ -46,6 +53,7 @@ def person(p: Person, today: date) -> dict[str, Any]:
 def household(h: Household, today: date, *, members: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": h.id,
+        "version": h.version,
         "reference": h.reference,
         "workflow": h.workflow_key,
         "workflow_version": h.workflow_version,
@@ -69,6 +77,7 @@ def task(t: Task, today: date, blockers: Sequence[Task] = ()) -> dict[str, Any]:
     status = TaskStatus(t.status)
     return {
         "id": t.id,
+        "version": t.version,
         "key": t.key,
         "title": t.title(_locale()),
         "titles": {"sv": t.title_sv, "en": t.title_en},
@@ -87,6 +96,40 @@ def task(t: Task, today: date, blockers: Sequence[Task] = ()) -> dict[str, Any]:
         "waiting_on": t.waiting_on,
         "waiting_since": _iso(t.waiting_since),
     }
+
+
+def task_in_household(t: Task, today: date) -> dict[str, Any]:
+    """One task with the tasks of its household that block it."""
+    blocked = blockers(t.household, tasks_of(t.household_id))
+    return task(t, today, blocked.get(t.id, ()))
+
+
+def received(p: ReceivedPayment) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "version": p.version,
+        "kind": p.kind,
+        "month": month(p.month),
+        "paid_on": p.paid_on.isoformat(),
+        "amount_sek": p.amount_sek,
+        "household_id": p.household_id,
+        "person_id": p.person_id,
+        "identity": p.identity,
+        "reference": p.reference,
+        "import_id": p.import_id,
+        "import_line": p.import_line,
+    }
+
+
+def versioned(obj: Versioned, today: date) -> dict[str, Any]:
+    """The JSON the API gives for a household, person, task or received payment."""
+    if isinstance(obj, Household):
+        return household(obj, today)
+    if isinstance(obj, Person):
+        return person(obj, today)
+    if isinstance(obj, Task):
+        return task_in_household(obj, today)
+    return received(obj)
 
 
 def moved(items: Sequence[Moved]) -> list[dict[str, Any]]:

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Response
 
 from reception.api import bp, serialize
-from reception.api.auth import WRITERS, current_user, json_body, require_role
+from reception.api.auth import WRITERS, body_or_empty, current_user, json_body, require_role
+from reception.api.versioning import required, tagged, with_version
 from reception.models import Task
 from reception.services import tasks
-from reception.services.checklist import blockers
 from reception.timeutil import today
 
 
-def _body_or_empty() -> dict[str, Any]:
-    # The action endpoints accept an empty body; anything sent must be a JSON object.
-    if not request.get_data():
-        return {}
-    return json_body()
-
-
-def _task_json(task: Task) -> dict[str, Any]:
-    siblings = tasks.tasks_of(task.household_id)
-    blocked = blockers(task.household, siblings)
-    return serialize.task(task, today(), blocked.get(task.id, ()))
+def _task_json(task: Task) -> Response:
+    return tagged(serialize.task_in_household(task, today()))
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -35,34 +26,37 @@ def get_task(task_id: int) -> Any:
 @bp.patch("/tasks/<int:task_id>")
 @require_role(*WRITERS)
 def patch_task(task_id: int) -> Any:
-    return _task_json(tasks.update(task_id, json_body(), current_user()))
+    body = required(json_body(), lambda: tasks.get_task(task_id))
+    return _task_json(tasks.update(task_id, body, current_user()))
 
 
 @bp.post("/tasks/<int:task_id>/complete")
 @require_role(*WRITERS)
 def complete(task_id: int) -> Any:
-    return _task_json(tasks.complete(task_id, _body_or_empty(), current_user(), today()))
+    body = with_version(body_or_empty())
+    return _task_json(tasks.complete(task_id, body, current_user(), today()))
 
 
 @bp.post("/tasks/<int:task_id>/reopen")
 @require_role(*WRITERS)
 def reopen(task_id: int) -> Any:
-    return _task_json(tasks.reopen(task_id, current_user()))
+    return _task_json(tasks.reopen(task_id, current_user(), with_version(body_or_empty())))
 
 
 @bp.post("/tasks/<int:task_id>/wait")
 @require_role(*WRITERS)
 def wait(task_id: int) -> Any:
-    return _task_json(tasks.wait_on_authority(task_id, json_body(), current_user(), today()))
+    body = with_version(json_body())
+    return _task_json(tasks.wait_on_authority(task_id, body, current_user(), today()))
 
 
 @bp.post("/tasks/<int:task_id>/resume")
 @require_role(*WRITERS)
 def resume(task_id: int) -> Any:
-    return _task_json(tasks.resume(task_id, current_user()))
+    return _task_json(tasks.resume(task_id, current_user(), with_version(body_or_empty())))
 
 
 @bp.post("/tasks/<int:task_id>/not-applicable")
 @require_role(*WRITERS)
 def not_applicable(task_id: int) -> Any:
-    return _task_json(tasks.not_applicable(task_id, json_body(), current_user()))
+    return _task_json(tasks.not_applicable(task_id, with_version(json_body()), current_user()))

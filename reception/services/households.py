@@ -18,26 +18,16 @@ from reception.engine.status import TaskStatus
 from reception.extensions import db
 from reception.models import Household, HouseholdStatus, Person, Task, User
 from reception.models.tenancy import get_in_tenant
-from reception.services import history, protection, protection_rules, versions
+from reception.services import history, protection, protection_rules, registration, versions
 from reception.services.checklist import Moved, recompute
-from reception.services.errors import Conflict, FieldError, NotFound
+from reception.services.errors import Conflict, FieldError, NotFound, ValidationError
+from reception.services.registration import HouseholdInput, MemberInput
 from reception.services.validation import Input
 from reception.services.workflows import registry
 
 HOUSING_PERIOD_MONTHS = 2  # förordning (2016:39) 10 §
 OLDEST_BIRTH_DATE = date(1900, 1, 1)
 MAX_MEMBERS = 30
-
-
-@dataclass(frozen=True)
-class MemberInput:
-    given_name: str
-    family_name: str
-    birth_date: date
-    personnummer: str | None
-    samordningsnummer: str | None
-    samordningsnummer_date: date | None = None
-    permit_date: date | None = None
 
 
 def read_member(raw: Any, prefix: str, today: date) -> tuple[MemberInput | None, Input]:
@@ -135,8 +125,14 @@ def _coordinator(data: Input, field: str) -> User | None:
     return user
 
 
-def create_household(raw: Mapping[str, Any], actor: User | None, today: date) -> Household:
-    """Register an assignment (or a self-settled household) and instantiate its checklist."""
+def read_household(
+    raw: Mapping[str, Any], today: date
+) -> tuple[HouseholdInput | None, list[FieldError]]:
+    """Validate one new household: the household to write, or every error (never both).
+
+    Checks each field and the members among themselves; whether the reference and the
+    identity numbers are free in the municipality is registration.find_clashes' part.
+    """
     data = Input(raw)
     reference = data.text("reference", required=True, max_length=50)
     workflow_key = data.text("workflow", required=True, max_length=60)
@@ -161,7 +157,7 @@ def create_household(raw: Mapping[str, Any], actor: User | None, today: date) ->
     housing = _housing_dates(data, workflow_key, assignment, {})
 
     raw_members = data.data.get("members")
-    members: list[MemberInput] = []
+    members: list[tuple[int, MemberInput]] = []
     if not isinstance(raw_members, list) or not raw_members:
         data.error("members", _("A household needs at least one member."))
     elif len(raw_members) > MAX_MEMBERS:
@@ -171,18 +167,13 @@ def create_household(raw: Mapping[str, Any], actor: User | None, today: date) ->
             member, member_input = read_member(raw_member, f"members[{index}].", today)
             data.errors += member_input.errors
             if member is not None:
-                members.append(member)
+                members.append((index, member))
     _check_unique_numbers(data, members)
-    data.raise_if_errors()
+    if data.errors:
+        return None, data.errors
     assert reference and workflow_key and assignment
-
-    if db.session.scalar(select(Household.id).where(Household.reference == reference)):
-        raise Conflict(_("A household with this reference already exists."), "reference")
-    for index, member in enumerate(members):
-        _number_free(member.personnummer or member.samordningsnummer, f"members[{index}].")
-
     definition = registry().get(workflow_key)
-    household = Household(
+    return HouseholdInput(
         reference=reference,
         workflow_key=definition.key,
         workflow_version=definition.version,
@@ -190,16 +181,24 @@ def create_household(raw: Mapping[str, Any], actor: User | None, today: date) ->
         latest_reception_date=latest or add_months(assignment, HOUSING_PERIOD_MONTHS),
         reception_date=reception,
         coordinator_id=coordinator.id if coordinator else None,
-        status=HouseholdStatus.OPEN.value,
+        members=tuple(member for _index, member in members),
         **housing,
+    ), []
+
+
+def create_household(raw: Mapping[str, Any], actor: User | None, today: date) -> Household:
+    """Register an assignment (or a self-settled household) and instantiate its checklist."""
+    household, errors = read_household(raw, today)
+    if errors:
+        raise ValidationError(errors)
+    assert household is not None
+    for clash in registration.find_clashes([household]):
+        raise Conflict(clash.message, clash.field)
+    created = registration.create_many(
+        [household], actor, history.in_swedish(_l("Household registered"))
     )
-    db.session.add(household)
-    for member in members:
-        household.members.append(_person(member))
-    flush_or_conflict()
-    recompute(household, history.in_swedish(_l("Household registered")), actor)
     db.session.commit()
-    return household
+    return get_household(created.household_ids[0])
 
 
 def flush_or_conflict(prefix: str = "") -> None:
@@ -212,16 +211,10 @@ def flush_or_conflict(prefix: str = "") -> None:
         db.session.flush()
     except IntegrityError as exc:
         db.session.rollback()
-        text = str(exc.orig)
-        if "personnummer" in text or "samordningsnummer" in text:
-            raise Conflict(
-                _("Another person already has this number."), f"{prefix}personnummer"
-            ) from exc
-        if "reference" in text:
-            raise Conflict(
-                _("A household with this reference already exists."), "reference"
-            ) from exc
-        raise
+        conflict = registration.integrity_conflict(exc, prefix)
+        if conflict is None:
+            raise
+        raise conflict from exc
 
 
 def _number_free(number: str | None, prefix: str = "", person_id: int | None = None) -> None:
@@ -249,10 +242,10 @@ def _person(member: MemberInput) -> Person:
     )
 
 
-def _check_unique_numbers(data: Input, members: list[MemberInput]) -> None:
+def _check_unique_numbers(data: Input, members: list[tuple[int, MemberInput]]) -> None:
     seen: set[str] = set()
-    for index, member in enumerate(members):
-        number = member.personnummer or member.samordningsnummer
+    for index, member in members:
+        number = member.number
         if number is None:
             continue
         if number in seen:

@@ -23,7 +23,7 @@ from reception.engine.reimbursement import PaymentKind
 from reception.extensions import db
 from reception.models import Household, PaymentImport, Person, ReceivedPayment, User
 from reception.models.tenancy import get_in_tenant
-from reception.services import payment_file
+from reception.services import payment_file, versions
 from reception.services.errors import Conflict, FieldError, NotFound, ValidationError
 from reception.services.payment_file import CellError, PaymentRow
 from reception.services.validation import Input
@@ -189,11 +189,22 @@ def _manual_only(payment: ReceivedPayment) -> None:
         )
 
 
+def _locked(payment_id: int, data: Input) -> ReceivedPayment:
+    """The payment, read under its row lock; its version checked if the client sent one."""
+    payment = versions.lock_payment(payment_id)
+    if payment is None:
+        raise NotFound(_("No such payment."), "id")
+    version = versions.expected(data)
+    data.raise_if_errors()
+    versions.check(payment, version)
+    return payment
+
+
 def update_payment(
     payment_id: int, raw: Mapping[str, Any], actor: User | None, today: date
 ) -> ReceivedPayment:
     """Correct a payment entered by hand; every field is given again (a full replacement)."""
-    payment = get_payment(payment_id)
+    payment = _locked(payment_id, Input(raw))
     _manual_only(payment)
     values, data = _read_manual(raw, today)
     _apply_manual(payment, values, data, today)
@@ -201,8 +212,10 @@ def update_payment(
     return payment
 
 
-def delete_payment(payment_id: int, actor: User | None) -> None:
-    payment = get_payment(payment_id)
+def delete_payment(
+    payment_id: int, actor: User | None, raw: Mapping[str, Any] | None = None
+) -> None:
+    payment = _locked(payment_id, Input(raw))
     _manual_only(payment)
     db.session.delete(payment)
     db.session.commit()

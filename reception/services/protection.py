@@ -437,7 +437,7 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
     result = ScenarioResult(after)
     reason = history.in_swedish(_l("End of temporary protection changed: %(why)s", why=reason_text))
     ledger_before = _tp_ledger()
-    with protection_rules.scenario_read_once():
+    with protection_rules.scenario_held():
         for household in households:
             history.record(
                 household_id=household.id,

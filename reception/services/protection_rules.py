@@ -41,37 +41,29 @@ def current_scenario() -> ProtectionEndScenario | None:
     )
 
 
-_PINNED = "protection_rules.scenario_end"
+def scenario_end() -> date | None:
+    """The municipality's own first day without protection, or None to follow the rates."""
+    if _HELD in db.session.info:
+        return db.session.info[_HELD]  # type: ignore[no-any-return]
+    scenario = current_scenario()
+    return scenario.protection_end if scenario else None
+
+
+_HELD = "protection_scenario_end"
 
 
 @contextmanager
-def scenario_read_once() -> Iterator[None]:
-    """Read the scenario once for a municipality-wide operation that recomputes many households.
+def scenario_held() -> Iterator[None]:
+    """Read the scenario once for a batch of households that changes no scenario.
 
-    Within the block scenario_end() answers from the one read instead of a query per
-    household (twice per household: checklist and ledger); the caller holds the lock or
-    transaction that keeps the decision from changing meanwhile.
+    Registering thousands of households asks for the first day without protection for
+    each temporary-protection one; within this block it is the same answer each time.
     """
-    session = db.session()
-    previous = session.info.get(_PINNED)
-    scenario = current_scenario()
-    session.info[_PINNED] = (scenario.protection_end if scenario else None,)
+    db.session.info[_HELD] = scenario_end()
     try:
         yield
     finally:
-        if previous is None:
-            session.info.pop(_PINNED, None)
-        else:
-            session.info[_PINNED] = previous
-
-
-def scenario_end() -> date | None:
-    """The municipality's own first day without protection, or None to follow the rates."""
-    pinned = db.session().info.get(_PINNED)
-    if pinned is not None:
-        return pinned[0]
-    scenario = current_scenario()
-    return scenario.protection_end if scenario else None
+        db.session.info.pop(_HELD, None)
 
 
 def protection_end(rates: RateBook | None = None) -> date:

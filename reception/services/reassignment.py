@@ -2,7 +2,10 @@
 
 Used when someone leaves, goes on leave or is overloaded. One call is one
 transaction: every task and household moves, each with a history row, or
-nothing does.
+nothing does. It locks the households whose work moves (ascending ids, the lock
+order of services/versions.py) and chooses the rows under those locks, so an edit
+of one of them waits for it or it for the edit; what it changes gets a new version,
+so a form opened before it is refused as stale instead of undoing the move.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from reception.extensions import db
 from reception.models import Household, HouseholdStatus, Role, Task, User
-from reception.services import history
+from reception.services import history, versions
 from reception.services.dashboard import UNSETTLED
 from reception.services.validation import Input
 
@@ -74,8 +77,9 @@ def reassign(raw: Mapping[str, Any], actor: User | None) -> Reassigned:
     data.raise_if_errors()
     assert source is not None and target is not None
 
-    tasks = _move_tasks(source, target, actor) if TASKS in chosen else 0
-    households = _move_households(source, target, actor) if HOUSEHOLDS in chosen else 0
+    locked = [h.id for h in versions.lock_households(_households_with_work(source, chosen))]
+    tasks = _move_tasks(source, target, actor, locked) if TASKS in chosen else 0
+    households = _move_households(source, target, actor, locked) if HOUSEHOLDS in chosen else 0
     db.session.commit()
     return Reassigned(source, target, tasks, households)
 
@@ -86,8 +90,8 @@ def _reason(source: User, target: User) -> str:
     )
 
 
-def _move_tasks(source: User, target: User, actor: User | None) -> int:
-    rows = db.session.execute(
+def _open_tasks_of(source: User) -> Select[tuple[int, int]]:
+    return (
         select(Task.id, Task.household_id)
         .join(Household, Household.id == Task.household_id)
         .where(
@@ -95,17 +99,36 @@ def _move_tasks(source: User, target: User, actor: User | None) -> int:
             Task.status.in_(UNSETTLED),
             Household.status == HouseholdStatus.OPEN.value,
         )
-    ).all()
+    )
+
+
+def _open_households_of(source: User) -> Select[tuple[int]]:
+    return select(Household.id).where(
+        Household.coordinator_id == source.id,
+        Household.status == HouseholdStatus.OPEN.value,
+    )
+
+
+def _households_with_work(source: User, chosen: set[str]) -> set[int]:
+    """The households whose tasks or coordinator would move (read before taking the locks)."""
+    ids: set[int] = set()
+    if TASKS in chosen:
+        ids.update(
+            household_id for _task, household_id in db.session.execute(_open_tasks_of(source))
+        )
+    if HOUSEHOLDS in chosen:
+        ids.update(db.session.scalars(_open_households_of(source)))
+    return ids
+
+
+def _move_tasks(source: User, target: User, actor: User | None, locked: list[int]) -> int:
+    # Read again under the locks: a task reassigned or settled meanwhile no longer moves.
+    rows = db.session.execute(_open_tasks_of(source).where(Task.household_id.in_(locked))).all()
     return _move(Task, "task", "assignee_id", [(t, h) for t, h in rows], source, target, actor)
 
 
-def _move_households(source: User, target: User, actor: User | None) -> int:
-    ids = db.session.scalars(
-        select(Household.id).where(
-            Household.coordinator_id == source.id,
-            Household.status == HouseholdStatus.OPEN.value,
-        )
-    )
+def _move_households(source: User, target: User, actor: User | None, locked: list[int]) -> int:
+    ids = db.session.scalars(_open_households_of(source).where(Household.id.in_(locked)))
     rows = [(household_id, household_id) for household_id in ids]
     return _move(Household, "household", "coordinator_id", rows, source, target, actor)
 
@@ -137,7 +160,8 @@ def _move(
     db.session.execute(
         update(model)
         .where(model.id.in_([entity_id for entity_id, _household in rows]))
-        .values({field: target.id})
+        # A bulk UPDATE bypasses the ORM's version counter: raise it here.
+        .values({field: target.id, model.version: model.version + 1})
         .execution_options(synchronize_session="fetch")
     )
     return len(rows)

@@ -358,7 +358,7 @@ def recompute_all(actor: User | None, rates: RateBook | None = None) -> Recomput
         .with_for_update(of=Household)
         .execution_options(populate_existing=True)
     ).all()
-    with protection_rules.scenario_read_once():
+    with protection_rules.scenario_held():
         for household in households:
             refreshed = refresh(household, reason, actor, rates)
             summary.households += 1

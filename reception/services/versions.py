@@ -9,12 +9,15 @@ state, never applied over the other person's change.
 Lock order: every use case that writes to a household takes the household's row lock
 first, before it reads or flushes anything else of it, and then reads the rows it checks
 (so the version check and the write happen under the lock). Two writers on one household
-thus queue on one row instead of deadlocking on task rows. SQLite writes one transaction
-at a time and ignores FOR UPDATE; the version in the UPDATE still catches a lost race.
+thus queue on one row instead of deadlocking on task rows. A write on several households
+(bulk reassignment) locks them in ascending id order (lock_households). SQLite writes one
+transaction at a time and ignores FOR UPDATE; the version in the UPDATE still catches a
+lost race.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import gettext as _
@@ -74,6 +77,26 @@ def lock_household(household_id: int) -> Household:
     if household is None:
         raise NotFound(_("No such household."), "id")
     return household
+
+
+def lock_households(household_ids: Iterable[int]) -> list[Household]:
+    """Lock several households in ascending id order.
+
+    Every write on more than one household takes its locks in this order, so two of them
+    never each hold a household the other waits for.
+    """
+    ids = sorted(set(household_ids))
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Household)
+            .where(Household.id.in_(ids))
+            .order_by(Household.id)
+            .with_for_update(of=Household)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def lock_household_of(model: type[Task] | type[Person], ident: int, missing: str) -> Any:

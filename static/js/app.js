@@ -4,8 +4,10 @@
  * A task or notification action replaces its item (hx-swap="outerHTML"), so the button
  * that had focus is gone and the browser drops focus to <body>: a keyboard or screen
  * reader user would start again from the top of the page. Put focus back in the new
- * item instead: on the first field with an error if the action was refused, else on the
- * item's title (the status message says what happened; role="status" announces it).
+ * item instead: on the message that someone else changed the task meanwhile (a 409, which
+ * htmx is configured to swap in base.html), else on the first field with an error if the
+ * action was refused, else on the item's title (the status message says what happened;
+ * role="status" announces it).
  */
 (function () {
   "use strict";
@@ -29,6 +31,7 @@
       return;
     }
     var target =
+      item.querySelector("[data-focus-first]") ||
       item.querySelector("[aria-invalid='true']") ||
       item.querySelector("[data-focus-after-swap]");
     if (!target) {

@@ -76,7 +76,8 @@ def test_acceptance_household_through_the_api(api: ApiClient) -> None:
     visit = tasks["skatteverket_visit"][0]
     api.post(f"/api/v1/tasks/{visit['id']}/complete", {"completed_on": "2026-04-30"})
 
-    moved = api.patch(f"/api/v1/households/{created['id']}", {"reception_date": "2026-04-27"})
+    url = f"/api/v1/households/{created['id']}"
+    moved = api.patch(url, {"reception_date": "2026-04-27"}, if_match=api.etag(url))
     assert moved.status_code == 200, moved.get_json()
     moved_keys = {m["key"] for m in moved.get_json()["moved"]}
     assert "school_enrolment" in moved_keys
@@ -93,7 +94,8 @@ def test_acceptance_household_through_the_api(api: ApiClient) -> None:
 
     # Registration recorded for the mother: her civic-orientation duty gets its end date.
     mother = adults[0]
-    response = api.patch(f"/api/v1/persons/{mother}", {"registration_date": "2026-04-30"})
+    url = f"/api/v1/persons/{mother}"
+    response = api.patch(url, {"registration_date": "2026-04-30"}, if_match=api.etag(url))
     assert response.status_code == 200, response.get_json()
     duty = {
         t["person_id"]: t for t in tasks_by_key(api, created["id"])["civic_orientation_duty_end"]
@@ -104,7 +106,11 @@ def test_acceptance_household_through_the_api(api: ApiClient) -> None:
 
 def test_history_records_who_what_and_why(api: ApiClient, coordinator) -> None:
     created = api.post("/api/v1/households", family()).get_json()
-    api.patch(f"/api/v1/households/{created['id']}", {"reception_date": "2026-04-27"})
+    api.patch(
+        f"/api/v1/households/{created['id']}",
+        {"reception_date": "2026-04-27"},
+        if_match=created["version"],
+    )
     with system(db.session):
         events = db.session.scalars(
             select(ChangeEvent).where(
@@ -281,16 +287,16 @@ def test_bad_patches(api: ApiClient) -> None:
         ({"workflow": "self-settled"}, "workflow"),
     ]
     for body, field in cases:
-        response = api.patch(url, body)
+        response = api.patch(url, body, if_match=created["version"])
         assert response.status_code == 422 and response.get_json()["field"] == field, body
-    person = created["members"][0]["id"]
+    person = created["members"][0]
     for body, field in [
         ({"registration_date": "2026-05-02"}, "registration_date"),
         ({"registration_date": "1980-01-01"}, "registration_date"),
         ({"personnummer": "123"}, "personnummer"),
         ({"birth_date": "2030-01-01"}, "birth_date"),
     ]:
-        response = api.patch(f"/api/v1/persons/{person}", body)
+        response = api.patch(f"/api/v1/persons/{person['id']}", body, if_match=person["version"])
         assert response.status_code == 422 and response.get_json()["field"] == field, body
 
 
@@ -343,7 +349,8 @@ def test_close_and_reopen(api: ApiClient) -> None:
     task = tasks_by_key(api, created["id"])["housing"][0]["id"]
     refused = api.post(f"/api/v1/tasks/{task}/complete")
     assert refused.status_code == 409 and refused.get_json()["field"] == "status"
-    assert api.patch(url, {"reception_date": "2026-04-21"}).status_code == 409
+    closed_again = api.patch(url, {"reception_date": "2026-04-21"}, if_match=api.etag(url))
+    assert closed_again.status_code == 409 and closed_again.get_json()["field"] == "status"
     assert api.get("/api/v1/households?status=closed").get_json()["total"] == 1
     reopened = api.post(f"{url}/reopen").get_json()
     assert reopened["status"] == "open" and reopened["closed_reason"] is None

@@ -53,11 +53,13 @@ def test_out_of_range_changes(api: ApiClient) -> None:
         ({"reception_date": "9999-12-31"}, "reception_date"),
         ({"coordinator_id": 2**63}, "coordinator_id"),
     ]:
-        response = api.patch(url, body)
+        response = api.patch(url, body, if_match=created["version"])
         assert response.status_code == 422, (body, response.get_json())
         assert response.get_json()["field"] == field
-    person = created["members"][0]["id"]
-    response = api.patch(f"/api/v1/persons/{person}", {"birth_date": "0001-01-01"})
+    person = created["members"][0]
+    response = api.patch(
+        f"/api/v1/persons/{person['id']}", {"birth_date": "0001-01-01"}, if_match=person["version"]
+    )
     assert response.status_code == 422 and response.get_json()["field"] == "birth_date"
 
 

@@ -150,7 +150,7 @@ def crawl(page: Any, axe: Any, origin: str, checked: set[str]) -> tuple[list[str
                 "/me",
             ],
         ),
-        (ADMIN, "sv", ["/admin/users", "/admin/users/new"]),
+        (ADMIN, "sv", ["/admin/users", "/admin/users/new", "/admin/households/import"]),
     ],
     ids=["coordinator", "manager", "finance", "admin"],
 )
@@ -218,6 +218,19 @@ def test_error_states_pass_axe(page: Any, axe: Any, live_server: LiveServer) -> 
     violations += audit(page, axe)
     response = page.goto("/admin/users")
     assert response is not None and response.status == 403
+    violations += audit(page, axe)
+
+    page.context.clear_cookies()
+    sign_in(page, ADMIN)
+    page.goto("/admin/households/import")
+    bad_households = "referens;arbetsflöde;anvisningsdatum;förnamn;efternamn;födelsedatum\n"
+    bad_households += "KS 1;okänt;2026-13-01;Rania;Al-Hassan;1991-01-15\n"
+    page.set_input_files(
+        "#file",
+        files=[{"name": "fall.csv", "mimeType": "text/csv", "buffer": bad_households.encode()}],
+    )
+    page.locator("form[action$='/admin/households/import'] button[type=submit]").click()
+    assert page.locator("#file-errors").is_visible()
     violations += audit(page, axe)
 
     assert violations == [], "\n".join(violations)

@@ -100,7 +100,8 @@ def test_moving_the_reception_date_moves_the_payments_in_place_with_history(
             )
         )
 
-    response = api.patch(f"/api/v1/households/{household['id']}", {"reception_date": "2026-06-03"})
+    url = f"/api/v1/households/{household['id']}"
+    response = api.patch(url, {"reception_date": "2026-06-03"}, if_match=api.etag(url))
     assert response.status_code == 200, response.get_json()
     after = schedule(finance, household["id"])
 
@@ -141,7 +142,8 @@ def test_corrected_birth_date_changes_amounts_in_place(api: ApiClient, finance: 
         if r["person_id"] == omar["id"]
     }
 
-    response = api.patch(f"/api/v1/persons/{omar['id']}", {"birth_date": "1959-01-10"})
+    url = f"/api/v1/persons/{omar['id']}"
+    response = api.patch(url, {"birth_date": "1959-01-10"}, if_match=api.etag(url))
     assert response.status_code == 200, response.get_json()
     after = {
         (r["kind"], r["month"]): r

@@ -171,12 +171,12 @@ def test_manual_payment_crud(api: ApiClient, finance: ApiClient) -> None:
     assert payment["person_id"] == household["members"][0]["id"]
 
     url = f"/api/v1/reimbursements/received/{payment['id']}"
-    changed = finance.put(url, {**body, "amount_sek": 20000})
+    changed = finance.put(url, {**body, "amount_sek": 20000}, if_match=payment["version"])
     assert changed.status_code == 200 and changed.get_json()["amount_sek"] == 20000
     listed = finance.get("/api/v1/reimbursements/received?year=2026").get_json()
     assert listed["total"] == 1
 
-    as_float = finance.put(url, {**body, "amount_sek": 20661.5})
+    as_float = finance.put(url, {**body, "amount_sek": 20661.5}, if_match=changed.headers["ETag"])
     assert as_float.status_code == 422 and as_float.get_json()["field"] == "amount_sek"
     future = finance.post("/api/v1/reimbursements/received", {**body, "paid_on": "2026-06-01"})
     assert future.status_code == 422 and future.get_json()["field"] == "paid_on"
@@ -185,7 +185,7 @@ def test_manual_payment_crud(api: ApiClient, finance: ApiClient) -> None:
     )
     assert mismatch.status_code == 201  # unknown case reference: the person decides
 
-    assert finance.delete(url).status_code == 204
+    assert finance.delete(url, if_match=changed.headers["ETag"]).status_code == 204
     assert finance.get(url).status_code == 404
     assert api.post("/api/v1/reimbursements/received", body).status_code == 403
 
@@ -193,8 +193,33 @@ def test_manual_payment_crud(api: ApiClient, finance: ApiClient) -> None:
 def test_imported_payments_are_not_edited_one_by_one(finance: ApiClient) -> None:
     batch = upload(finance, HEADER + "2026-04-28;90 000;fördelningstal;;;2026-01;\n").get_json()
     payment = finance.get(f"/api/v1/reimbursements/imports/{batch['id']}").get_json()["payments"][0]
-    response = finance.delete(f"/api/v1/reimbursements/received/{payment['id']}")
-    assert response.status_code == 409
+    url = f"/api/v1/reimbursements/received/{payment['id']}"
+    response = finance.delete(url, if_match=payment["version"])
+    assert response.status_code == 409 and response.get_json()["field"] == "import_id"
+
+
+def test_a_payment_is_changed_only_with_the_version_read(finance: ApiClient) -> None:
+    body = {"paid_on": "2026-04-30", "amount_sek": 90000, "kind": "tp_place", "month": "2026-01"}
+    created = finance.post("/api/v1/reimbursements/received", body)
+    assert created.status_code == 201 and created.headers["ETag"] == '"1"'
+    url = created.headers["Location"].removeprefix("http://localhost")
+    assert finance.get(url).headers["ETag"] == '"1"'
+
+    for blind in (finance.put(url, {**body, "amount_sek": 1}), finance.delete(url)):
+        assert blind.status_code == 428 and blind.get_json()["field"] == "version"
+    assert finance.put("/api/v1/reimbursements/received/999999", body).status_code == 404
+
+    first = finance.put(url, {**body, "amount_sek": 60000}, if_match='"1"')
+    assert first.status_code == 200 and first.headers["ETag"] == '"2"'
+    stale = finance.put(url, {**body, "amount_sek": 30000}, if_match='"1"')
+    assert stale.status_code == 409 and stale.get_json()["field"] == "version"
+    assert stale.get_json()["current"]["amount_sek"] == 60000
+    assert stale.headers["ETag"] == '"2"'
+    stale_delete = finance.delete(url, if_match=1)
+    assert stale_delete.status_code == 409 and stale_delete.get_json()["current"]["version"] == 2
+    assert finance.get(url).get_json()["amount_sek"] == 60000
+    assert finance.delete(url, if_match=2).status_code == 204
+    assert stored() == (0, 0)
 
 
 def test_received_payments_with_far_off_years(api: ApiClient, finance: ApiClient) -> None:

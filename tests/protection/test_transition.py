@@ -88,9 +88,11 @@ def register_everyone(api: ApiClient, household: dict[str, Any], on: str) -> lis
     results = []
     for serial, member in enumerate(household["members"], start=301):
         birth = date.fromisoformat(member["birth_date"])
+        url = f"/api/v1/persons/{member['id']}"
         response = api.patch(
-            f"/api/v1/persons/{member['id']}",
+            url,
             {"registration_date": on, "personnummer": identity_number(birth, serial)},
+            if_match=api.etag(url),
         )
         assert response.status_code == 200, response.get_json()
         results.append(response.get_json())
@@ -200,7 +202,8 @@ def test_registration_moves_the_family_to_the_settlement_workflow(
 def test_one_member_registered_first(api: ApiClient, july: date, municipality: Municipality):
     household = api.post("/api/v1/households", tp_family()).get_json()
     olena = next(m for m in household["members"] if m["given_name"] == "Olena")
-    response = api.patch(f"/api/v1/persons/{olena['id']}", {"registration_date": "2026-07-01"})
+    url = f"/api/v1/persons/{olena['id']}"
+    response = api.patch(url, {"registration_date": "2026-07-01"}, if_match=olena["version"])
     assert response.status_code == 200, response.get_json()
 
     still = api.get(f"/api/v1/households/{household['id']}").get_json()
@@ -214,14 +217,18 @@ def test_one_member_registered_first(api: ApiClient, july: date, municipality: M
     assert expected(municipality, household["id"], "tp_daily")[date(2026, 7, 1)] == 2 * 31 * 150
 
     # A correction of a registration already carried over is refused, not half-applied.
-    again = api.patch(f"/api/v1/persons/{olena['id']}", {"registration_date": "2026-07-02"})
+    again = api.patch(url, {"registration_date": "2026-07-02"}, if_match=api.etag(url))
     assert again.status_code == 409
     assert again.get_json()["field"] == "registration_date"
 
     # The children registered later join a case of their own date.
     for member in household["members"]:
         if member["id"] != olena["id"]:
-            api.patch(f"/api/v1/persons/{member['id']}", {"registration_date": "2026-07-08"})
+            member_url = f"/api/v1/persons/{member['id']}"
+            registered = api.patch(
+                member_url, {"registration_date": "2026-07-08"}, if_match=api.etag(member_url)
+            )
+            assert registered.status_code == 200, registered.get_json()
     chain = api.get(f"/api/v1/households/{household['id']}/chain").get_json()
     assert [h["reference"] for h in chain["households"]] == [
         "UA 2026/001",
@@ -246,9 +253,10 @@ def test_housing_dates_are_checked(api: ApiClient, july: date) -> None:
     assert backwards.get_json()["field"] == "move_out_date"
 
     household = api.post("/api/v1/households", tp_family()).get_json()
-    before = api.patch(f"/api/v1/households/{household['id']}", {"move_in_date": "2025-12-01"})
+    url = f"/api/v1/households/{household['id']}"
+    before = api.patch(url, {"move_in_date": "2025-12-01"}, if_match=household["version"])
     assert before.status_code == 422 and before.get_json()["field"] == "move_in_date"
-    moved_out = api.patch(f"/api/v1/households/{household['id']}", {"move_out_date": "2026-03-01"})
+    moved_out = api.patch(url, {"move_out_date": "2026-03-01"}, if_match=household["version"])
     assert moved_out.status_code == 200, moved_out.get_json()
 
 
@@ -266,7 +274,11 @@ def test_nothing_is_half_written_when_the_transition_fails(
     monkeypatch.setattr(protection, "_carry_over", broken)
     with tenant(db.session, municipality.id):
         events = db.session.scalar(select(func.count()).select_from(ChangeEvent))
-    response = api.patch(f"/api/v1/persons/{olena['id']}", {"registration_date": "2026-07-01"})
+    response = api.patch(
+        f"/api/v1/persons/{olena['id']}",
+        {"registration_date": "2026-07-01"},
+        if_match=olena["version"],
+    )
     assert response.status_code == 500
     with tenant(db.session, municipality.id):
         assert db.session.scalar(select(func.count()).select_from(Household)) == 1

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from reception.extensions import db
 from reception.models import ChangeEvent, Household, Municipality, Task, User
 from reception.models.tenancy import tenant
-from reception.services import accounts, reassignment
+from reception.services import accounts, reassignment, tasks
 from reception.services.errors import ValidationError
+from reception.services.versions import StaleVersion
 from tests.services.factories import TODAY, Maker
 
 
@@ -107,6 +108,28 @@ def test_moves_open_tasks_and_households_with_history(
         manager.id,
     )
     assert "Sam Ordnare" in event.reason and "Johan Berg" in event.reason
+
+
+def test_what_moves_gets_a_new_version_so_an_older_edit_is_refused(
+    make: Maker, municipality: Municipality, coordinator: User, johan: User
+) -> None:
+    household = make.household(coordinator=coordinator)
+    task = make.task(household, "housing", due=TODAY, assignee=coordinator)
+    untouched = make.task(household, "first_day_food", due=TODAY)
+
+    run(
+        municipality,
+        {"from_user_id": coordinator.id, "to_user_id": johan.id, "move": ["tasks", "households"]},
+    )
+
+    with tenant(db.session, municipality.id):
+        db.session.expire_all()
+        versions = {t.id: t.version for t in db.session.scalars(select(Task))}
+        assert db.session.get(Household, household.id).version == 2
+        # A form opened before the move sends version 1: refused, not written over the move.
+        with pytest.raises(StaleVersion):
+            tasks.update(task.id, {"assignee_id": coordinator.id, "version": 1}, None)
+    assert versions == {task.id: 2, untouched.id: 1}
 
 
 def test_tasks_only_leaves_the_households(

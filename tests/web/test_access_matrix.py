@@ -66,6 +66,8 @@ ACCESS: dict[str, Any] = {
     "admin.new_user": frozenset({A}),
     "admin.edit_user": frozenset({A}),
     "admin.set_password": frozenset({A}),
+    "admin.import_form": frozenset({A}),
+    "admin.import_upload": frozenset({A}),
     # Finance pages: as the reimbursement API.
     "finance.forecast": FINANCE_READERS,
     "finance.forecast_export": FINANCE_READERS,

@@ -1,7 +1,7 @@
-"""Administration of the municipality's users (role admin)."""
+"""Administration of the municipality (role admin): its users and the import of households."""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from reception.web.admin import views  # noqa: E402,F401
+from reception.web.admin import household_import, views  # noqa: E402,F401

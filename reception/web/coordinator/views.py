@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from reception.extensions import db
 from reception.models import Role, Task
@@ -18,8 +20,11 @@ from reception.services.validation import Input
 from reception.services.workflows import registry
 from reception.services.worklist import Filters, filter_choices, worklist
 from reception.timeutil import today
+from reception.web import conflicts
 from reception.web.access import WRITERS, landing_url, roles_required, safe_next
+from reception.web.conflicts import StaleForm, TaskInput
 from reception.web.coordinator import bp
+from reception.web.households.views import render_show
 from reception.web.presenters import locale_code, present
 
 
@@ -34,8 +39,19 @@ def home() -> Any:
 @bp.get("/tasks")
 @roles_required(Role.COORDINATOR, Role.MANAGER)
 def tasks() -> Any:
-    data = Input(request.args)
-    scope = request.args.get("scope")
+    return _worklist(request.args, request.full_path.rstrip("?"))
+
+
+def _worklist(
+    args: Mapping[str, str],
+    return_to: str,
+    errors: dict[str, str] | None = None,
+    task_input: TaskInput | None = None,
+    status: int = 200,
+) -> Any:
+    """The work list for the filters in `args`; `task_input` is a refused action's input."""
+    data = Input(args)
+    scope = args.get("scope")
     if scope not in ("mine", "all"):
         # Coordinators start with their own tasks, managers with everyone's.
         scope = "mine" if current_user.has_role(Role.COORDINATOR) else "all"
@@ -77,9 +93,11 @@ def tasks() -> Any:
         scope=scope,
         filters=filters,
         filter_errors={e.field: e.message for e in data.errors},
+        errors=errors or {},
+        task_input=task_input,
         today=day,
-        return_to=request.full_path.rstrip("?"),
-    )
+        return_to=return_to,
+    ), status
 
 
 def _is_htmx() -> bool:
@@ -92,24 +110,50 @@ def _task_name(task: Task) -> str:
     return f"{title} – {task.person.full_name}" if task.person else title
 
 
-def _act(task_id: int, action: Callable[[], Task], done_message: Callable[[str], str]) -> Any:
+def _act(
+    task_id: int,
+    form: str,
+    kept: dict[str, str],
+    action: Callable[[dict[str, str]], Task],
+    done_message: Callable[[str], str],
+) -> Any:
     """Run a task action; answer with the task's row (htmx) or a redirect and a message
-    naming the task (a message after a redirect must say which of many tasks moved)."""
+    naming the task (a message after a redirect must say which of many tasks moved).
+
+    `form` names the item's form and `kept` is what the user entered in it, shown again when
+    the action is refused. A form from an older copy of the task (StaleVersion) is a 409
+    that says what changed and who changed it; the task is shown as it is now, so that the
+    action can be sent again after checking. A race the version column caught (StaleDataError)
+    is answered the same way.
+    """
     back = safe_next(request.form.get("next"))
     errors: dict[str, str] = {}
+    stale = None
     try:
-        task = action()
+        task = action(conflicts.version_sent(request.form))
         message, category = done_message(_task_name(task)), "success"
     except ValidationError as exc:
         db.session.rollback()
         errors = {e.field: e.message for e in exc.errors}
         message, category = exc.message, "error"
         task = task_service.get_task(task_id)
+        if conflicts.is_behind(task, request.form):
+            stale = conflicts.stale_form(task, request.form, f"task-{task_id}")
+    except conflicts.STALE:
+        db.session.rollback()
+        task = task_service.get_task(task_id)
+        stale = conflicts.stale_form(task, request.form, f"task-{task_id}")
     except Conflict as exc:
         db.session.rollback()
         message, category = exc.message, "error"
         task = task_service.get_task(task_id)
+    if stale is not None:
+        message, category = stale.message, "error"
+    refused = TaskInput(task.id, form, kept, stale) if category == "error" else None
+    status = 409 if stale is not None else 200
     if not _is_htmx():
+        if stale is not None:
+            return _stale_page(task, back, stale, refused)
         if errors:
             for error in errors.values():
                 flash(error, "error")
@@ -122,12 +166,22 @@ def _act(task_id: int, action: Callable[[], Task], done_message: Callable[[str],
         "tasks/_item_response.html",
         item=present(task, blocked.get(task.id, ()), today()),
         errors=errors,
+        task_input=refused,
         message=message,
         category=category,
         show_household=request.form.get("context") == "worklist",
         today=today(),
         return_to=back,
-    )
+    ), status
+
+
+def _stale_page(task: Task, back: str | None, stale: StaleForm, refused: TaskInput | None) -> Any:
+    """Without JavaScript: the page the form was on again (409), the input kept in it."""
+    errors = {stale.target: stale.message}
+    path, _sep, query = (back or "").partition("?")
+    if path in (url_for("coordinator.home"), url_for("coordinator.tasks")):
+        return _worklist(MultiDict(parse_qsl(query)), back or path, errors, refused, 409)
+    return render_show(task.household_id, errors, task_input=refused, status=409)
 
 
 @bp.post("/tasks/<int:task_id>/complete")
@@ -138,7 +192,9 @@ def complete(task_id: int) -> Any:
         form["note"] = request.form["note"]
     return _act(
         task_id,
-        lambda: task_service.complete(task_id, form, g.user, today()),
+        "complete",
+        form,
+        lambda sent: task_service.complete(task_id, {**form, **sent}, g.user, today()),
         lambda name: _("“%(task)s” is marked done.", task=name),
     )
 
@@ -149,7 +205,9 @@ def wait(task_id: int) -> Any:
     form = {"waiting_on": request.form.get("waiting_on", "")}
     return _act(
         task_id,
-        lambda: task_service.wait_on_authority(task_id, form, g.user, today()),
+        "wait",
+        form,
+        lambda sent: task_service.wait_on_authority(task_id, {**form, **sent}, g.user, today()),
         lambda name: _("“%(task)s” is waiting on an authority.", task=name),
     )
 
@@ -159,7 +217,9 @@ def wait(task_id: int) -> Any:
 def resume(task_id: int) -> Any:
     return _act(
         task_id,
-        lambda: task_service.resume(task_id, g.user),
+        "resume",
+        {},
+        lambda sent: task_service.resume(task_id, g.user, sent),
         lambda name: _("“%(task)s” is no longer waiting.", task=name),
     )
 
@@ -170,7 +230,9 @@ def not_applicable(task_id: int) -> Any:
     form = {"note": request.form.get("note", "")}
     return _act(
         task_id,
-        lambda: task_service.not_applicable(task_id, form, g.user),
+        "not_applicable",
+        form,
+        lambda sent: task_service.not_applicable(task_id, {**form, **sent}, g.user),
         lambda name: _("“%(task)s” is marked not applicable.", task=name),
     )
 
@@ -180,7 +242,9 @@ def not_applicable(task_id: int) -> Any:
 def reopen(task_id: int) -> Any:
     return _act(
         task_id,
-        lambda: task_service.reopen(task_id, g.user),
+        "reopen",
+        {},
+        lambda sent: task_service.reopen(task_id, g.user, sent),
         lambda name: _("“%(task)s” is open again.", task=name),
     )
 
@@ -191,6 +255,8 @@ def note(task_id: int) -> Any:
     form = {"note": request.form.get("note", "")}
     return _act(
         task_id,
-        lambda: task_service.update(task_id, form, g.user),
+        "note",
+        form,
+        lambda sent: task_service.update(task_id, {**form, **sent}, g.user),
         lambda name: _("The note on “%(task)s” is saved.", task=name),
     )

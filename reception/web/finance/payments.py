@@ -8,6 +8,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy.orm.exc import StaleDataError
 
 from reception.engine.reimbursement import PaymentKind
 from reception.extensions import db
@@ -19,6 +20,7 @@ from reception.services.payment_file import CellError
 from reception.services.reimbursements import FIRST_YEAR, LAST_YEAR
 from reception.services.validation import Input
 from reception.timeutil import today
+from reception.web import conflicts
 from reception.web.access import roles_required
 from reception.web.finance import bp
 from reception.web.finance.money import READERS, WRITERS, kronor, month_label, number, short_month
@@ -124,6 +126,8 @@ def _payment_form(
             payment=payment,
             values=values,
             errors=errors,
+            originals=_form_values(payment) if payment else {},
+            fields=FIELDS,
             kind_options=_kind_options(),
             today=today(),
             **_helpers(),
@@ -175,15 +179,33 @@ def edit_payment(payment_id: int) -> Any:
     return _payment_form(payment, _form_values(payment), {})
 
 
+def _refused(
+    payment_id: int, values: dict[str, str], exc: ValidationError | Conflict | StaleDataError
+) -> Any:
+    """The form again with the user's input; a stale one (409) says what changed meanwhile."""
+    db.session.rollback()
+    payment = payment_service.get_payment(payment_id)
+    lost = isinstance(exc, conflicts.STALE)
+    errors = {} if lost else _errors(exc)
+    status = 422
+    if lost or conflicts.is_behind(payment, request.form):
+        stale = conflicts.stale_form(payment, request.form, "payment-form", _form_values(payment))
+        errors = {stale.target: stale.message, **errors}
+        values = {**_form_values(payment), **conflicts.edited(values, request.form)}
+        status = 409
+    return _payment_form(payment, values, errors, status)
+
+
 @bp.post("/payments/<int:payment_id>/edit")
 @roles_required(*WRITERS)
 def update_payment(payment_id: int) -> Any:
     values = _posted()
     try:
-        payment_service.update_payment(payment_id, values, g.user, today())
-    except ValidationError as exc:
-        db.session.rollback()
-        return _payment_form(payment_service.get_payment(payment_id), values, _errors(exc), 422)
+        payment_service.update_payment(
+            payment_id, {**values, **conflicts.version_sent(request.form)}, g.user, today()
+        )
+    except (ValidationError, *conflicts.STALE) as exc:
+        return _refused(payment_id, values, exc)
     flash(_("The payment is corrected."), "success")
     return redirect(url_for("finance.payments"), 303)
 
@@ -191,7 +213,11 @@ def update_payment(payment_id: int) -> Any:
 @bp.post("/payments/<int:payment_id>/delete")
 @roles_required(*WRITERS)
 def delete_payment(payment_id: int) -> Any:
-    payment_service.delete_payment(payment_id, g.user)
+    try:
+        payment_service.delete_payment(payment_id, g.user, conflicts.version_sent(request.form))
+    except (ValidationError, *conflicts.STALE) as exc:
+        # Nothing was entered but the decision: the form shows the payment as it is now.
+        return _refused(payment_id, _form_values(payment_service.get_payment(payment_id)), exc)
     flash(_("The payment is deleted."), "success")
     return redirect(url_for("finance.payments"), 303)
 

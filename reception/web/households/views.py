@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 
+from reception.extensions import db
 from reception.models import Role
 from reception.services import accounts, history, households, protection, protection_rules, summary
 from reception.services.checklist import Moved, blockers
 from reception.services.errors import Conflict, FieldError, ValidationError
 from reception.services.tasks import tasks_of
 from reception.services.validation import Input
+from reception.services.versions import Versioned
 from reception.services.workflows import definition_for, registry
 from reception.timeutil import today
+from reception.web import conflicts
 from reception.web.access import READERS, WRITERS, roles_required
+from reception.web.conflicts import TaskInput
 from reception.web.households import bp
 from reception.web.households.forms import MemberRows
 from reception.web.households.protection import continued_notice, linked_view, protection_view
@@ -113,7 +119,7 @@ def new() -> Any:
                 payload["move_in_date"] = move_in
             try:
                 household = households.create_household(payload, g.user, today())
-            except (ValidationError, Conflict) as exc:
+            except (ValidationError, Conflict, StaleDataError) as exc:
                 errors = rows.field_errors(_field_errors(exc))
             else:
                 flash(
@@ -133,12 +139,14 @@ def new() -> Any:
     ), status
 
 
-def _render_show(
+def render_show(
     household_id: int,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     status: int = 200,
+    task_input: TaskInput | None = None,
 ) -> Any:
+    """The household page; `task_input` is a refused task action's input (tasks/_item.html)."""
     household = households.get_household(household_id)
     day = today()
     tasks = tasks_of(household.id)
@@ -178,6 +186,7 @@ def _render_show(
         titles=titles,
         errors=errors or {},
         values=values or {},
+        task_input=task_input,
         coordinator_options=[
             (u.id, u.name) for u in users if u.active and u.has_role(Role.COORDINATOR)
         ],
@@ -217,41 +226,64 @@ def _saved(household_id: int, moved: list[Moved]) -> Any:
 @bp.get("/<int:household_id>")
 @roles_required(*READERS)
 def show(household_id: int) -> Any:
-    return _render_show(household_id)
+    return render_show(household_id)
+
+
+def _posted(fields: Iterable[str]) -> dict[str, Any]:
+    """The fields the form posted: a field it did not show is left as it is, not cleared."""
+    return {f: request.form[f] for f in fields if f in request.form}
+
+
+def _refused(
+    household_id: int,
+    exc: ValidationError | Conflict | StaleDataError,
+    current: Versioned,
+    prefix: str,
+    values: dict[str, Any],
+) -> Any:
+    """Show the page again with the user's input; a form from an older copy of the page is a
+    409 that says what the other person changed (and carries the new version to save again)."""
+    db.session.rollback()
+    lost = isinstance(exc, conflicts.STALE)
+    errors = {} if lost else _prefixed(prefix, exc)
+    status = 422
+    if lost or conflicts.is_behind(current, request.form):
+        stale = conflicts.stale_form(current, request.form, prefix + "form")
+        errors = {stale.target: stale.message, **errors}
+        values = conflicts.edited(values, request.form)
+        status = 409
+    return render_show(household_id, errors, {prefix + k: v for k, v in values.items()}, status)
+
+
+def _prefixed(prefix: str, exc: ValidationError | Conflict) -> dict[str, str]:
+    return {prefix + e.field: e.message for e in _field_errors(exc)}
 
 
 @bp.post("/<int:household_id>/dates")
 @roles_required(*WRITERS)
 def update_dates(household_id: int) -> Any:
     household = households.get_household(household_id)
-    form = {
-        "reception_date": request.form.get("reception_date", ""),
-        "latest_reception_date": request.form.get("latest_reception_date", ""),
-        "coordinator_id": request.form.get("coordinator_id", ""),
-    }
+    form = _posted(conflicts.HOUSEHOLD_DATES)
     try:
-        moved = households.update_household(household.id, form, g.user, today())
-    except ValidationError as exc:
-        return _render_show(
-            household_id, {f"household-{e.field}": e.message for e in exc.errors}, form, 422
+        moved = households.update_household(
+            household.id, {**form, **conflicts.version_sent(request.form)}, g.user, today()
         )
+    except (ValidationError, *conflicts.STALE) as exc:
+        return _refused(household_id, exc, household, "household-", form)
     return _saved(household_id, moved)
 
 
 @bp.post("/<int:household_id>/members")
 @roles_required(*WRITERS)
 def add_member(household_id: int) -> Any:
-    fields = ("given_name", "family_name", "birth_date", "personnummer")
-    form = {f: request.form.get(f, "") for f in fields}
+    household = households.get_household(household_id)
+    form = _posted(("given_name", "family_name", "birth_date", "personnummer"))
     try:
-        person = households.add_member(household_id, form, g.user, today())
-    except ValidationError as exc:
-        return _render_show(
-            household_id,
-            {f"new-member-{e.field}": e.message for e in exc.errors},
-            {f"new-member-{k}": v for k, v in form.items()},
-            422,
+        person = households.add_member(
+            household.id, {**form, **conflicts.version_sent(request.form)}, g.user, today()
         )
+    except (ValidationError, *conflicts.STALE) as exc:
+        return _refused(household_id, exc, household, "new-member-", form)
     flash(_("%(name)s added; their tasks are on the checklist.", name=person.full_name), "success")
     return redirect(url_for("households.show", household_id=household_id), 303)
 
@@ -263,23 +295,23 @@ def update_member(household_id: int, person_id: int) -> Any:
     if person.household_id != household_id:
         abort(404)
     household = households.get_household(household_id)
-    fields = ["registration_date", "personnummer_date"]
+    fields = list(conflicts.PERSON)
     if protection_rules.is_temporary_protection(household):
-        fields += households.PERMIT_DATE_FIELDS
-    form: dict[str, Any] = {f: request.form.get(f, "") for f in fields}
-    registers = bool(form["registration_date"]) and person.registration_date is None
-    number = request.form.get("personnummer", "").strip()
+        fields += conflicts.PERMIT
+    form = _posted(fields)
+    registers = bool(form.get("registration_date")) and person.registration_date is None
+    # The number is sent only when it was changed: the field shows whichever number the
+    # person has, and a samordningsnummer sent again as is would not be a change.
+    number = form.pop("personnummer", "").strip()
     if number and number not in (person.personnummer, person.samordningsnummer):
         form["personnummer"] = number
     try:
-        moved = households.update_person(person_id, form, g.user, today())
-    except (ValidationError, Conflict) as exc:
-        prefix = f"member-{person_id}-"
-        return _render_show(
-            household_id,
-            {prefix + e.field: e.message for e in _field_errors(exc)},
-            {prefix + k: v for k, v in {**form, "personnummer": number}.items()},
-            422,
+        moved = households.update_person(
+            person_id, {**form, **conflicts.version_sent(request.form)}, g.user, today()
+        )
+    except (ValidationError, Conflict, StaleDataError) as exc:
+        return _refused(
+            household_id, exc, person, f"member-{person_id}-", {**form, "personnummer": number}
         )
     if registers:
         case = protection.continued_in(person_id)
@@ -298,16 +330,13 @@ def update_member(household_id: int, person_id: int) -> Any:
 def update_housing(household_id: int) -> Any:
     """Move-in and move-out of the municipality's housing (temporary protection)."""
     household = households.get_household(household_id)
-    form = {f: request.form.get(f, "") for f in households.HOUSING_DATE_FIELDS}
+    form = _posted(conflicts.HOUSING)
     try:
-        moved = households.update_household(household.id, form, g.user, today())
-    except (ValidationError, Conflict) as exc:
-        return _render_show(
-            household_id,
-            {f"housing-{e.field}": e.message for e in _field_errors(exc)},
-            {f"housing-{k}": v for k, v in form.items()},
-            422,
+        moved = households.update_household(
+            household.id, {**form, **conflicts.version_sent(request.form)}, g.user, today()
         )
+    except (ValidationError, Conflict, StaleDataError) as exc:
+        return _refused(household_id, exc, household, "housing-", form)
     return _saved(household_id, moved)
 
 
