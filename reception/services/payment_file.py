@@ -9,8 +9,10 @@ column; the caller stores nothing unless the whole file is clean.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -188,13 +190,22 @@ def read(content: bytes) -> tuple[list[PaymentRow], list[FieldError]]:
         return [], header_errors
     rows: list[PaymentRow] = []
     errors: list[FieldError] = []
+    # The same personnummer, date and period recur on many rows: each distinct cell is read
+    # once per file (a cell that fails is not cached and fails again, with its message).
+    parsers: Parsers = (
+        ("paid_on", functools.lru_cache(maxsize=None)(parse_day)),
+        ("amount", parse_amount),
+        ("kind", parse_kind),
+        ("period", functools.lru_cache(maxsize=None)(parse_month)),
+        ("identity", functools.lru_cache(maxsize=None)(parse_identity)),
+    )
     for line, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, e.g. at the end
         if len(rows) >= MAX_ROWS:
             errors.append(FieldError("file", _("At most %(n)d rows.", n=MAX_ROWS)))
             break
-        row, row_errors = _row(line, cells, positions, len(header))
+        row, row_errors = _row(line, cells, positions, len(header), parsers)
         errors += row_errors
         if row is not None:
             rows.append(row)
@@ -231,8 +242,15 @@ def _columns(header: list[str]) -> tuple[dict[str, tuple[int, str]], list[FieldE
     return positions, errors
 
 
+Parsers = tuple[tuple[str, Callable[[str], object]], ...]
+
+
 def _row(
-    line: int, cells: list[str], positions: dict[str, tuple[int, str]], width: int
+    line: int,
+    cells: list[str],
+    positions: dict[str, tuple[int, str]],
+    width: int,
+    parsers: Parsers,
 ) -> tuple[PaymentRow | None, list[FieldError]]:
     errors: list[FieldError] = []
     if len(cells) != width:
@@ -248,13 +266,7 @@ def _row(
         return cells[index].strip(), name
 
     values: dict[str, object] = {}
-    for column, parse in (
-        ("paid_on", parse_day),
-        ("amount", parse_amount),
-        ("kind", parse_kind),
-        ("period", parse_month),
-        ("identity", parse_identity),
-    ):
+    for column, parse in parsers:
         raw, name = cell(column)
         if not raw:
             if column in REQUIRED:

@@ -38,6 +38,7 @@ from reception.engine.status import TaskStatus
 from reception.extensions import db
 from reception.models import (
     ChangeEvent,
+    ExpectedPayment,
     Household,
     HouseholdStatus,
     Person,
@@ -351,16 +352,53 @@ class ScenarioResult:
     payment_changes: int = 0  # expected payments added, changed or removed, all households
 
 
-def _tp_households() -> list[Household]:
-    keys = [d.key for d in registry().all() if d.variant in protection_rules.TP_VARIANTS]
+def _tp_keys() -> list[str]:
+    return [d.key for d in registry().all() if d.variant in protection_rules.TP_VARIANTS]
+
+
+def _lock_tp_households() -> list[Household]:
+    """Every temporary-protection household, locked in id order (services/versions.py).
+
+    One SELECT … FOR UPDATE ordered by id: two municipality-wide changes queue behind each
+    other, and a writer on one household waits for (or is waited for by) the whole set
+    without a deadlock.
+    """
     return list(
         db.session.scalars(
             select(Household)
-            .where(Household.workflow_key.in_(keys))
+            .where(Household.workflow_key.in_(_tp_keys()))
             .options(selectinload(Household.members))
             .order_by(Household.id)
+            .with_for_update(of=Household)
+            .execution_options(populate_existing=True)
         )
     )
+
+
+LedgerKey = tuple[int, int | None, str, date]
+
+
+def _tp_ledger() -> dict[LedgerKey, int]:
+    """Amount per (household, person, kind, month) of the temporary-protection households."""
+    rows = db.session.execute(
+        select(
+            ExpectedPayment.household_id,
+            ExpectedPayment.person_id,
+            ExpectedPayment.kind,
+            ExpectedPayment.month,
+            ExpectedPayment.amount_sek,
+        ).where(
+            ExpectedPayment.household_id.in_(
+                select(Household.id).where(Household.workflow_key.in_(_tp_keys()))
+            )
+        )
+    )
+    return {(h, p, kind, month): amount for h, p, kind, month, amount in rows}
+
+
+def _ledger_changes(before: Mapping[LedgerKey, int], after: Mapping[LedgerKey, int]) -> int:
+    """Rows added, removed or changed in amount: what refresh() counts as changes."""
+    return sum(1 for key in before.keys() | after.keys() if before.get(key) != after.get(key))
 
 
 def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioResult:
@@ -371,6 +409,10 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
     decision and in every affected household's history. Open households' tasks (the alert
     before the end, among others) and every temporary-protection household's expected
     payments are recomputed in the same transaction.
+
+    Each household is computed once (checklist.recompute also refreshes the ledger; a
+    closed household only has its ledger refreshed), with the new decision read once; the
+    payment changes are counted from the ledger before and after, two queries in all.
     """
     data = Input(raw)
     if not data.has("protection_end"):
@@ -381,6 +423,7 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
     reason_text = data.text("reason", required=True, max_length=REASON_MAX)
     data.raise_if_errors()
     assert reason_text is not None
+    households = _lock_tp_households()
     before = current_end()
     db.session.add(
         ProtectionEndScenario(
@@ -393,22 +436,24 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
     after = current_end()
     result = ScenarioResult(after)
     reason = history.in_swedish(_l("End of temporary protection changed: %(why)s", why=reason_text))
-    for household in _tp_households():
-        history.record(
-            household_id=household.id,
-            entity="household",
-            entity_id=household.id,
-            field="protection_end",
-            old=before.protection_end,
-            new=after.protection_end,
-            reason=reason,
-            actor=actor,
-        )
-        # Payments first, so that their changes are counted; recompute's own refresh then
-        # finds nothing left to do.
-        result.payment_changes += len(reimbursements.refresh(household, reason, actor).changes)
-        if household.status == HouseholdStatus.OPEN.value:
-            result.households += 1
-            result.moved += recompute(household, reason, actor)
+    ledger_before = _tp_ledger()
+    with protection_rules.scenario_held():
+        for household in households:
+            history.record(
+                household_id=household.id,
+                entity="household",
+                entity_id=household.id,
+                field="protection_end",
+                old=before.protection_end,
+                new=after.protection_end,
+                reason=reason,
+                actor=actor,
+            )
+            if household.status == HouseholdStatus.OPEN.value:
+                result.households += 1
+                result.moved += recompute(household, reason, actor)
+            else:
+                reimbursements.refresh(household, reason, actor)
+    result.payment_changes = _ledger_changes(ledger_before, _tp_ledger())
     db.session.commit()
     return result

@@ -349,16 +349,23 @@ def recompute_all(actor: User | None, rates: RateBook | None = None) -> Recomput
     """
     reason = history.in_swedish(_l("Reimbursement rates changed"))
     summary = RecomputeSummary()
+    # Every household locked, in id order (services/versions.py): a writer on one of them
+    # waits rather than changing its ledger under this recomputation.
     households = db.session.scalars(
-        select(Household).options(selectinload(Household.members)).order_by(Household.id)
+        select(Household)
+        .options(selectinload(Household.members))
+        .order_by(Household.id)
+        .with_for_update(of=Household)
+        .execution_options(populate_existing=True)
     ).all()
-    for household in households:
-        refreshed = refresh(household, reason, actor, rates)
-        summary.households += 1
-        if refreshed.changes:
-            summary.changed_households += 1
-            summary.changes += len(refreshed.changes)
-        summary.gaps += [f"{household.reference}: {gap}" for gap in refreshed.gaps]
+    with protection_rules.scenario_held():
+        for household in households:
+            refreshed = refresh(household, reason, actor, rates)
+            summary.households += 1
+            if refreshed.changes:
+                summary.changed_households += 1
+                summary.changes += len(refreshed.changes)
+            summary.gaps += [f"{household.reference}: {gap}" for gap in refreshed.gaps]
     for allocation in list_allocations():
         wanted = calc.tp_place_payment(allocation.year, allocation.tp_places, rates or rate_book())
         existing = db.session.scalars(

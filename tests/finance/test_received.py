@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from reception.extensions import db
 from reception.models import PaymentImport, ReceivedPayment
 from reception.models.tenancy import system
+from reception.services.demo import identity_number
 from reception.services.payment_file import CellError, parse_amount
 from tests.conftest import ApiClient
 from tests.finance.households import create, family
@@ -251,3 +253,47 @@ def test_payment_file_with_far_off_dates_and_amounts(finance: ApiClient) -> None
     fields = [e["field"] for e in response.get_json()["errors"]]
     assert fields == ["rows[2].Period", "rows[3].Utbetalningsdatum", "rows[4].Belopp"]
     assert stored() == (0, 0)
+
+
+def test_a_large_file_matches_every_known_person(api: ApiClient, finance: ApiClient) -> None:
+    """11 000 different identity numbers, looked up in several queries (IN lists of 5 000)."""
+    household = create(api, family())
+    unknown = [
+        identity_number(date(1950, 1, 1) + timedelta(days=n // 900), n % 900 + 1)
+        for n in range(11_000)
+    ]
+    known = "19910115-1000"
+    lines = [
+        f"2026-04-28;{100 + n};etableringsschablon;{pnr};;2026-05;\n"
+        for n, pnr in enumerate([*unknown[:6000], known, *unknown[6000:]])
+    ]
+    response = upload(finance, HEADER + "".join(lines))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["row_count"] == 11_001
+    with system(db.session):
+        matched = db.session.scalars(
+            select(ReceivedPayment).where(ReceivedPayment.person_id.is_not(None))
+        ).all()
+        total = db.session.scalar(select(func.sum(ReceivedPayment.amount_sek)))
+    assert [(p.identity, p.import_line, p.amount_sek) for p in matched] == [(known, 6002, 6100)]
+    assert matched[0].person_id == household["members"][0]["id"]
+    assert total == sum(100 + n for n in range(11_001))
+
+
+def test_withdrawing_an_import_leaves_other_payments(finance: ApiClient) -> None:
+    first = upload(finance, HEADER + "2026-04-28;90 000;fördelningstal;;;2026-01;\n" * 3)
+    second = upload(finance, HEADER + "2026-04-28;80 000;fördelningstal;;;2026-02;\n")
+    manual = finance.post(
+        "/api/v1/reimbursements/received",
+        {"paid_on": "2026-04-30", "amount_sek": 100, "kind": "tp_place", "month": "2026-03"},
+    )
+    assert (first.status_code, second.status_code, manual.status_code) == (201, 201, 201)
+    assert stored() == (5, 2)
+
+    url = f"/api/v1/reimbursements/imports/{first.get_json()['id']}"
+    assert finance.delete(url).status_code == 204
+    assert finance.get(url).status_code == 404
+    assert finance.delete(url).status_code == 404
+    assert stored() == (2, 1)
+    listed = finance.get("/api/v1/reimbursements/received?year=2026").get_json()
+    assert sorted(p["amount_sek"] for p in listed["items"]) == [100, 80_000]

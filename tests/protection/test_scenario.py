@@ -121,6 +121,34 @@ def test_an_earlier_end_moves_alerts_and_cuts_payments(
     assert listed["history"][0]["set_by"] == "Karin Holm"
 
 
+def test_closed_households_payments_follow_and_every_change_is_counted(
+    api: ApiClient, manager: ApiClient, may: date, municipality: Municipality
+) -> None:
+    open_case = api.post("/api/v1/households", FAMILY).get_json()
+    single = {**FAMILY, "reference": "UA 2026/003", "members": FAMILY["members"][:1]}
+    closed_case = api.post("/api/v1/households", single).get_json()
+    closing = api.post(
+        f"/api/v1/households/{closed_case['id']}/close",
+        {"reason": "Flyttat", "closed_on": "2026-05-01"},
+    )
+    assert closing.status_code == 200, closing.get_json()
+    before = {h["id"]: daily(municipality, h["id"]) for h in (open_case, closed_case)}
+
+    response = manager.put(
+        "/api/v1/protection-end", {"protection_end": "2026-10-01", "reason": "Upphör"}
+    )
+    assert response.status_code == 200, response.get_json()
+    result = response.get_json()
+    assert result["households_recomputed"] == 1  # the open one; the closed one's ledger only
+    after = {h["id"]: daily(municipality, h["id"]) for h in (open_case, closed_case)}
+    for household_id in after:
+        assert max(after[household_id]) == date(2026, 9, 1)
+    # Oct 2026 - Mar 2027 gone for four people (three in one case, one in the other).
+    removed = [date(2026, m, 1) for m in (10, 11, 12)] + [date(2027, m, 1) for m in (1, 2, 3)]
+    assert all(set(removed) <= set(before[h]) for h in before)
+    assert result["payments_changed"] == 4 * len(removed)
+
+
 def test_quotas_allocated_against_used(
     api: ApiClient, manager: ApiClient, may: date, municipality: Municipality
 ) -> None:
