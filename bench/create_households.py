@@ -60,11 +60,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=2_000)
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--no-synchronous-commit",
+        action="store_true",
+        help="PostgreSQL: commit without waiting for the WAL flush (measures the write path "
+        "without the disk's fsync, which alone costs milliseconds on a slow disk)",
+    )
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="mtg-bench-")
     url = args.database_url or f"sqlite:///{workdir}/bench.db"
     os.environ.setdefault("SECRET_KEY", "bench")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    config: dict[str, Any] = {"SQLALCHEMY_DATABASE_URI": url}
+    if args.no_synchronous_commit:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "connect_args": {"options": "-c synchronous_commit=off"},
+        }
+    app = create_app(config)
     statements = [0]
 
     def count(*_args: Any) -> None:
@@ -82,11 +94,12 @@ def main() -> None:
         event.listen(db.engine, "before_cursor_execute", count)
         with tenant(db.session, municipality.id):
             created: list[int] = []
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for body in bodies:
                 created.append(households.create_household(body, None, TODAY).id)
                 db.session.expunge_all()  # as separate requests would
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu
             create_statements = statements[0]
 
             visits = db.session.scalars(
@@ -111,10 +124,14 @@ def main() -> None:
                 )
 
             print(f"database: {db.engine.url.render_as_string(hide_password=True)}")
+            if url.startswith("postgresql"):
+                sync = db.session.scalar(text("SHOW synchronous_commit"))
+                print(f"synchronous_commit: {sync}")
             print(
                 f"create_household: {len(created)} in {elapsed:.2f} s = "
                 f"{len(created) / elapsed:.0f} households/s, "
-                f"{create_statements / len(created):.1f} statements each"
+                f"{create_statements / len(created):.1f} statements and "
+                f"{cpu / len(created) * 1000:.2f} ms of this process's CPU each"
             )
             print(
                 f"tasks.complete: {len(visits)} in {completing:.2f} s = "

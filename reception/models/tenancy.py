@@ -55,6 +55,15 @@ def get_in_tenant(session: Session, model: type[T], ident: int) -> T | None:
     return session.scalar(select(model).where(model.id == ident))  # type: ignore[attr-defined]
 
 
+def bound_municipality(session: Session) -> int | None:
+    """The municipality the session is bound to; None when bound to the system or nothing.
+
+    For set-based INSERTs, which bypass the before_flush check that fills it in.
+    """
+    bound = session.info.get(_KEY)
+    return bound if isinstance(bound, int) else None
+
+
 def bind_tenant(session: Session, municipality_id: int) -> None:
     session.info[_KEY] = municipality_id
 
