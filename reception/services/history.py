@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import force_locale
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction, selectinload
 
 from reception.extensions import db
@@ -66,15 +66,21 @@ def _staged(session: Session) -> _Staged:
     return staged
 
 
+def _actor_id(actor: User | None) -> int | None:
+    # The identity, not actor.id: that would reload an actor expired by an earlier commit.
+    if actor is None:
+        return None
+    identity = inspect(actor).identity
+    return identity[0] if identity else actor.id
+
+
 def operation(household_id: int, reason: str, actor: User | None) -> None:
     """Name the running operation on a household: the reason and actor of its change set.
 
     The first name given in a transaction stays. Without one, the change set is named by
     the reasons of its rows and the actor of the first.
     """
-    _staged(db.session()).names.setdefault(
-        household_id, (reason[:REASON_LENGTH], actor.id if actor else None)
-    )
+    _staged(db.session()).names.setdefault(household_id, (reason[:REASON_LENGTH], _actor_id(actor)))
 
 
 def record(
@@ -99,7 +105,7 @@ def record(
             "old_value": _text(old),
             "new_value": _text(new),
             "reason": reason[:REASON_LENGTH],
-            "actor_id": actor.id if actor else None,
+            "actor_id": _actor_id(actor),
             "at": utcnow(),
         }
     )
