@@ -1,10 +1,12 @@
 """Set-based INSERTs: many rows of one table in one statement.
 
-On PostgreSQL the rows travel as one array per column, ``INSERT … SELECT … FROM unnest(…)``:
-a short statement that the driver parses once and the server plans once, whatever the
-number of rows (a multi-row VALUES list is a new, long statement for every row count, and
-psycopg re-parses each in Python). Elsewhere (SQLite) SQLAlchemy's insertmanyvalues writes
-one multi-row VALUES.
+On PostgreSQL the rows travel as ONE json parameter, ``INSERT … SELECT … FROM
+json_populate_recordset(NULL::table, :rows)``: a short statement that the driver parses once
+and the server plans once, whatever the number of rows, and a single parameter that Python's
+C json encoder writes (a multi-row VALUES is a new, long statement for every row count,
+which psycopg re-parses in Python; an array per column costs more still to dump). The
+server reads each field as the column's type. Elsewhere (SQLite) SQLAlchemy's
+insertmanyvalues writes one multi-row VALUES.
 
 These INSERTs bypass the ORM's unit of work: no before_flush hook (where tenancy fills in
 municipality_id), no ORM defaults, nothing added to the identity map. Callers pass complete
@@ -13,12 +15,14 @@ rows, all with the same keys, and flush the session first when the rows refer to
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Row, Table, bindparam, func, insert, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Row, Table, TextClause, insert, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import InstrumentedAttribute
 
 from reception.extensions import db
@@ -36,35 +40,40 @@ def insert_rows(
     """
     if not rows:
         return []
-    names = tuple(rows[0])
-    if db.session.get_bind().dialect.name == "postgresql":
-        arrays = {f"rows_{name}": [row[name] for row in rows] for name in names}
-        result = db.session.execute(_unnest_insert(model.__table__, names, returning), arrays)
+    dialect = db.session.get_bind().dialect
+    if dialect.name == "postgresql":
+        names = tuple(rows[0])
+        statement = _from_json(
+            dialect, model.__table__, names, tuple(c.expression.name for c in returning)
+        )
+        payload = json.dumps(rows, default=_iso, ensure_ascii=False, separators=(",", ":"))
+        result = db.session.execute(statement, {"rows": payload})
     else:
-        statement = insert(model.__table__)
+        plain = insert(model.__table__)
         if returning:
-            statement = statement.returning(*returning)
-        result = db.session.execute(statement, list(rows))
+            plain = plain.returning(*returning)
+        result = db.session.execute(plain, list(rows))
     return list(result) if returning else []
 
 
-@cache
-def _unnest_insert(
-    table: Table, names: tuple[str, ...], returning: tuple[InstrumentedAttribute[Any], ...]
-) -> Insert:
-    """``INSERT INTO t (a, b) SELECT a, b FROM unnest(:rows_a, :rows_b) AS u(a, b)``.
+def _iso(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()  # a datetime keeps its UTC offset: timestamptz reads it
+    raise TypeError(f"{type(value).__name__} is not a column value")
 
-    Built once per table, columns and RETURNING: building it is most of the Python cost.
-    """
-    source = (
-        func.unnest(
-            *(
-                bindparam(f"rows_{name}", type_=postgresql.ARRAY(table.c[name].type))
-                for name in names
-            )
-        )
-        .table_valued(*names)
-        .render_derived()
+
+@cache
+def _from_json(
+    dialect: Dialect, table: Table, names: tuple[str, ...], returning: tuple[str, ...]
+) -> TextClause:
+    """The INSERT for these columns, built once per table, columns and RETURNING."""
+    quote = dialect.identifier_preparer.quote
+    name = dialect.identifier_preparer.format_table(table)
+    columns = ", ".join(quote(n) for n in names)
+    sql = (
+        f"INSERT INTO {name} ({columns}) SELECT {columns} "
+        f"FROM json_populate_recordset(NULL::{name}, CAST(:rows AS json))"
     )
-    statement = insert(table).from_select(names, select(*(source.c[name] for name in names)))
-    return statement.returning(*returning) if returning else statement
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(n) for n in returning)
+    return text(sql)
