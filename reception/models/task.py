@@ -101,7 +101,8 @@ class ChangeSet(TenantScoped, db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
-    actor: Mapped[User | None] = relationship()
+    # Loaded with it (a join, no query of its own): the history shows who did the operation.
+    actor: Mapped[User | None] = relationship(lazy="joined")
 
 
 class ChangeEvent(TenantScoped, db.Model):
@@ -123,3 +124,6 @@ class ChangeEvent(TenantScoped, db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()
+    # Joined into every load of events: the history is shown grouped by operation, and a
+    # join keeps the number of queries of a page the same however long the history is.
+    change_set: Mapped[ChangeSet | None] = relationship(lazy="joined")

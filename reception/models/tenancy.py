@@ -55,15 +55,13 @@ def get_in_tenant(session: Session, model: type[T], ident: int) -> T | None:
     return session.scalar(select(model).where(model.id == ident))  # type: ignore[attr-defined]
 
 
-def bound_municipality(session: Session) -> int:
-    """The municipality the session is bound to, for writes that bypass the ORM's checks.
+def bound_municipality(session: Session) -> int | None:
+    """The municipality the session is bound to; None when bound to the system or nothing.
 
-    Bulk Core INSERTs run no flush events, so they set `municipality_id` from this.
+    For set-based INSERTs, which bypass the before_flush check that fills it in.
     """
     bound = session.info.get(_KEY)
-    if bound is None or bound is SYSTEM:
-        raise TenantNotSet("a bulk write needs a session bound to one municipality")
-    return bound
+    return bound if isinstance(bound, int) else None
 
 
 def bind_tenant(session: Session, municipality_id: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -27,8 +28,9 @@ from reception.engine.recompute import (
 from reception.engine.status import TaskStatus
 from reception.extensions import db
 from reception.models import Household, Task, User
-from reception.services import history, protection_rules, reimbursements
+from reception.services import bulk, history, protection_rules, reimbursements
 from reception.services.workflows import definition_for
+from reception.timeutil import utcnow
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,12 @@ def recompute(household: Household, reason: str, actor: User | None) -> list[Mov
     """Reconcile the household's tasks with its definition; returns what moved.
 
     Expected reimbursements depend on the same facts (dates, members, workflow), so they are
-    reconciled here too, in the same transaction and with the same reason.
+    reconciled here too, in the same transaction and with the same reason. Set-based: the
+    new tasks in one INSERT, the changed ones flushed together, the history of the whole
+    operation in one change set (services/history.py).
     """
     definition = definition_for(household.workflow_key, household.workflow_version)
+    history.operation(household.id, reason, actor)
     # The caller holds the household's row lock (services/versions.py), taken before it read
     # anything, so no other writer changes these tasks until the transaction ends.
     db.session.flush()  # new members and completions must have ids and be visible
@@ -104,57 +109,91 @@ def recompute(household: Household, reason: str, actor: User | None) -> list[Mov
         for t in tasks
     ]
     changes = reconcile(existing, plan(definition, facts_of(household), completions))
+    new_ids = iter(
+        _insert_tasks(definition, household, [c.planned for c in changes if isinstance(c, Create)])
+    )
     moved: list[Moved] = []
     for change in changes:
         if isinstance(change, Create):
-            task = _new_task(definition, household, change.planned)
-            db.session.add(task)
-            db.session.flush()
             # One line per new task: it was added, due on this date (or not yet known).
-            _log(task, "added", None, task.due_date or "–", reason, actor)
+            due = change.planned.due_date or "–"
+            _log(household, next(new_ids), "added", None, due, reason, actor)
         elif isinstance(change, Reschedule):
             task = by_id[change.task_id]
             _apply_plan(task, change.planned)
-            _log(task, "due_date", change.old_due, task.due_date, reason, actor)
+            _log(household, task.id, "due_date", change.old_due, task.due_date, reason, actor)
             if change.old_due != task.due_date:
                 moved.append(Moved(task, change.old_due, task.due_date))
         elif isinstance(change, Withdraw):
             task = by_id[change.task_id]
-            _log(task, "status", task.status, TaskStatus.WITHDRAWN.value, reason, actor)
+            _log(
+                household, task.id, "status", task.status, TaskStatus.WITHDRAWN.value, reason, actor
+            )
             task.status = TaskStatus.WITHDRAWN.value
         elif isinstance(change, Revive):
             task = by_id[change.task_id]
             old_due = task.due_date
-            _log(task, "status", task.status, TaskStatus.OPEN.value, reason, actor)
+            _log(household, task.id, "status", task.status, TaskStatus.OPEN.value, reason, actor)
             task.status = TaskStatus.OPEN.value
             _apply_plan(task, change.planned)
-            _log(task, "due_date", old_due, task.due_date, reason, actor)
+            _log(household, task.id, "due_date", old_due, task.due_date, reason, actor)
     reimbursements.refresh(household, reason, actor)
+    history.write()
     return moved
 
 
-def _new_task(definition: WorkflowDefinition, household: Household, planned: PlannedTask) -> Task:
-    spec = definition.task(planned.key)
-    task = Task(
-        municipality_id=household.municipality_id,
-        household_id=household.id,
-        person_id=planned.person_id,
-        key=planned.key,
-        title_sv=spec.title.sv,
-        title_en=spec.title.en,
-        status=TaskStatus.OPEN.value,
-        reminder_days=spec.reminder_days,
-        assignee_id=household.coordinator_id,
+def _insert_tasks(
+    definition: WorkflowDefinition, household: Household, planned: list[PlannedTask]
+) -> list[int]:
+    """The new tasks in one INSERT; their ids in the order given."""
+    rows = bulk.insert_rows(
+        Task,
+        [_new_task(definition, household, p) for p in planned],
+        returning=(Task.id, Task.key, Task.person_id),
     )
-    _apply_plan(task, planned)
-    return task
+    ids = {(key, person_id): task_id for task_id, key, person_id in rows}
+    return [ids[(p.key, p.person_id)] for p in planned]
 
 
-def _log(task: Task, field: str, old: object, new: object, reason: str, actor: User | None) -> None:
+def _new_task(
+    definition: WorkflowDefinition, household: Household, planned: PlannedTask
+) -> dict[str, Any]:
+    spec = definition.task(planned.key)
+    now = utcnow()
+    return {
+        # Set here: a set-based INSERT bypasses the before_flush hook that fills it in.
+        "municipality_id": household.municipality_id,
+        "household_id": household.id,
+        "person_id": planned.person_id,
+        "key": planned.key,
+        "title_sv": spec.title.sv,
+        "title_en": spec.title.en,
+        "status": TaskStatus.OPEN.value,
+        "reminder_days": spec.reminder_days,
+        "assignee_id": household.coordinator_id,
+        "due_date": planned.due_date,
+        "due_anchor": planned.due_anchor,
+        "waiting_for": planned.waiting_for,
+        "rolled_from": planned.rolled_from,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+
+
+def _log(
+    household: Household,
+    task_id: int,
+    field: str,
+    old: object,
+    new: object,
+    reason: str,
+    actor: User | None,
+) -> None:
     history.record(
-        household_id=task.household_id,
+        household_id=household.id,
         entity="task",
-        entity_id=task.id,
+        entity_id=task_id,
         field=field,
         old=old,
         new=new,

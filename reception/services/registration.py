@@ -32,7 +32,7 @@ from reception.models import (
     Task,
     User,
 )
-from reception.models.tenancy import bound_municipality
+from reception.models.tenancy import TenantNotSet, bound_municipality
 from reception.services import protection_rules, reimbursements
 from reception.services.checklist import facts_of
 from reception.services.errors import Conflict
@@ -194,6 +194,8 @@ def create_many(batch: Sequence[HouseholdInput], actor: User | None, reason: str
     index violated by a concurrent writer rolls back and becomes a Conflict.
     """
     municipality_id = bound_municipality(db.session)
+    if municipality_id is None:
+        raise TenantNotSet("registering households needs a session bound to one municipality")
     created = Created([], 0, 0, 0)
     try:
         with protection_rules.scenario_held():
@@ -221,8 +223,15 @@ def _insert(table: Table, rows: list[dict[str, Any]], ids: bool = True) -> list[
     """INSERT the rows (all with the same keys); their ids in the order of `rows`."""
     if not rows:
         return []
-    if len(rows) >= COPY_FROM and db.session.get_bind().dialect.name == "postgresql":
+    dialect = db.session.get_bind().dialect.name
+    if len(rows) >= COPY_FROM and dialect == "postgresql":
         return _copy(table, rows, ids)
+    if dialect == "sqlite":
+        # SQLite cannot promise RETURNING's order, and asking SQLAlchemy to sort would send
+        # one statement per row. A multi-row INSERT gives each row the next rowid in turn
+        # (largest + 1; the transaction holds the write lock), so the ids in ascending order
+        # are the rows' ids in order.
+        return sorted(db.session.scalars(insert(table).returning(table.c.id), rows))
     # With RETURNING, SQLAlchemy sends many rows per statement ("insertmanyvalues").
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return list(db.session.scalars(statement, rows))

@@ -25,10 +25,11 @@ from reception.engine import reimbursement as calc
 from reception.engine.rates import MissingRateYearError, RateBook, Settlement
 from reception.extensions import db
 from reception.models import AllocationYear, ExpectedPayment, Household, User
-from reception.services import history, protection_rules
+from reception.services import bulk, history, protection_rules
 from reception.services.errors import FieldError, ValidationError
 from reception.services.validation import Input
 from reception.services.workflows import definition_for
+from reception.timeutil import utcnow
 
 ENTITY = "reimbursement"
 FIRST_YEAR = 2000
@@ -135,6 +136,7 @@ def _apply(
     existing: Iterable[ExpectedPayment],
     wanted: Sequence[calc.ExpectedPayment],
     household_id: int | None,
+    municipality_id: int,
     reason: str,
     actor: User | None,
 ) -> list[LedgerChange]:
@@ -142,29 +144,36 @@ def _apply(
 
     Rows are keyed by (person, kind, month): a changed amount updates the row, a new key
     adds one, a key no longer computed is deleted with its old amount kept in the history.
-    Municipality-level rows (no household) have no household history; their source is the
-    AllocationYear row, which records who changed it and when.
+    The new rows go in one INSERT (with RETURNING id when the history names them), the
+    changed and deleted ones with the next flush. Municipality-level rows (no household)
+    have no household history; their source is the AllocationYear row, which records who
+    changed it and when.
     """
+
+    def log(row_id: int, kind: str, month: date, old: int | None, new: int | None) -> None:
+        if household_id is not None:
+            history.record(
+                household_id=household_id,
+                entity=ENTITY,
+                entity_id=row_id,
+                field=_field(kind, month),
+                old=old,
+                new=new,
+                reason=reason,
+                actor=actor,
+            )
+
     rows = {_key(r.person_id, r.kind, r.month): r for r in existing}
     changes: list[LedgerChange] = []
-    added: list[ExpectedPayment] = []
+    added: list[calc.ExpectedPayment] = []
     for payment in wanted:
         row = rows.pop(_key(payment.person_id, payment.kind, payment.month), None)
         if row is None:
-            row = ExpectedPayment(
-                household_id=household_id,
-                person_id=payment.person_id,
-                kind=str(payment.kind),
-                month=payment.month,
-                amount_sek=payment.amount_sek,
-                rule=payment.rule[:400],
-                rate_year=payment.rate_year,
-                age_used=payment.age_used,
-            )
-            db.session.add(row)
-            added.append(row)
+            added.append(payment)
             changes.append(
-                LedgerChange(payment.kind, payment.month, payment.person_id, None, row.amount_sek)
+                LedgerChange(
+                    payment.kind, payment.month, payment.person_id, None, payment.amount_sek
+                )
             )
             continue
         if row.amount_sek != payment.amount_sek:
@@ -177,42 +186,56 @@ def _apply(
                     payment.amount_sek,
                 )
             )
-            _log(row, household_id, row.amount_sek, payment.amount_sek, reason, actor)
+            log(row.id, row.kind, row.month, row.amount_sek, payment.amount_sek)
             row.amount_sek = payment.amount_sek
         row.rule = payment.rule[:400]
         row.rate_year = payment.rate_year
         row.age_used = payment.age_used
     for row in rows.values():
         changes.append(LedgerChange(row.kind, row.month, row.person_id, row.amount_sek, None))
-        _log(row, household_id, row.amount_sek, None, reason, actor)
+        log(row.id, row.kind, row.month, row.amount_sek, None)
         db.session.delete(row)
-    if added and household_id is not None:
-        db.session.flush()  # the history names the row by id
-        for row in added:
-            _log(row, household_id, None, row.amount_sek, reason, actor)
+    if added:
+        ids = _insert(added, household_id, municipality_id)
+        for payment, row_id in zip(added, ids, strict=True):
+            log(row_id, str(payment.kind), payment.month, None, payment.amount_sek)
     return changes
 
 
-def _log(
-    row: ExpectedPayment,
-    household_id: int | None,
-    old: int | None,
-    new: int | None,
-    reason: str,
-    actor: User | None,
-) -> None:
-    if household_id is None:
-        return
-    history.record(
-        household_id=household_id,
-        entity=ENTITY,
-        entity_id=row.id,
-        field=_field(row.kind, row.month),
-        old=old,
-        new=new,
-        reason=reason,
-        actor=actor,
+def _insert(
+    payments: list[calc.ExpectedPayment], household_id: int | None, municipality_id: int
+) -> list[int]:
+    """New ledger rows in one INSERT; their ids in the order given."""
+    now = utcnow()
+    rows = [
+        {
+            # Set here: a set-based INSERT bypasses the before_flush hook that fills it in.
+            "municipality_id": municipality_id,
+            "household_id": household_id,
+            "person_id": payment.person_id,
+            "kind": str(payment.kind),
+            "month": payment.month,
+            "amount_sek": payment.amount_sek,
+            "rule": payment.rule[:400],
+            "rate_year": payment.rate_year,
+            "age_used": payment.age_used,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for payment in payments
+    ]
+    inserted = bulk.insert_rows(
+        ExpectedPayment,
+        rows,
+        returning=(
+            ExpectedPayment.id,
+            ExpectedPayment.person_id,
+            ExpectedPayment.kind,
+            ExpectedPayment.month,
+        ),
     )
+    ids = {_key(person_id, kind, month): row_id for row_id, person_id, kind, month in inserted}
+    return [ids[_key(p.person_id, p.kind, p.month)] for p in payments]
 
 
 def refresh(
@@ -227,7 +250,9 @@ def refresh(
     existing = db.session.scalars(
         select(ExpectedPayment).where(ExpectedPayment.household_id == household.id)
     ).all()
-    changes = _apply(existing, computed.payments, household.id, reason, actor)
+    changes = _apply(
+        existing, computed.payments, household.id, household.municipality_id, reason, actor
+    )
     return Refreshed(changes, computed.gaps)
 
 
@@ -294,7 +319,7 @@ def set_allocation(year: int, raw: Mapping[str, Any], actor: User | None) -> All
             ExpectedPayment.month == date(checked_year, 1, 1),
         )
     ).all()
-    _apply(existing, wanted, None, "", actor)
+    _apply(existing, wanted, None, allocation.municipality_id, "", actor)
     db.session.commit()
     return allocation
 
@@ -375,6 +400,8 @@ def recompute_all(actor: User | None, rates: RateBook | None = None) -> Recomput
                 ExpectedPayment.month == date(allocation.year, 1, 1),
             )
         ).all()
-        summary.changes += len(_apply(existing, wanted, None, reason, actor))
+        summary.changes += len(
+            _apply(existing, wanted, None, allocation.municipality_id, reason, actor)
+        )
     db.session.commit()
     return summary

@@ -23,6 +23,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reception.extensions import db
 from reception.models import Household, Person, ReceivedPayment, Task
@@ -104,12 +105,15 @@ def lock_household_of(model: type[Task] | type[Person], ident: int, missing: str
     household_id = db.session.scalar(select(model.household_id).where(model.id == ident))
     if household_id is None:
         raise NotFound(missing, "id")
-    lock_household(household_id)
+    household = lock_household(household_id)
     row = db.session.scalar(
         select(model).where(model.id == ident).execution_options(populate_existing=True)
     )
     if row is None:
         raise NotFound(missing, "id")
+    # The row's household is the one just locked: set it, or reading row.household would
+    # load it again (populate_existing passes on to that load) and reset its members.
+    set_committed_value(row, "household", household)
     return row
 
 

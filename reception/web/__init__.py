@@ -15,6 +15,7 @@ from reception.extensions import csrf, login_manager
 
 
 def init_web(app: Flask) -> None:
+    from reception.services import history
     from reception.web import access, conflicts, errors, presenters
     from reception.web.admin import bp as admin_bp
     from reception.web.auth import bp as auth_bp
@@ -48,4 +49,5 @@ def init_web(app: Flask) -> None:
         event_subject=presenters.event_subject,
         event_value=presenters.event_value,
         shown=conflicts.shown,
+        history_groups=history.grouped,
     )
