@@ -30,11 +30,11 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
 from reception import create_app
+from reception.demo import identity_number
 from reception.extensions import db
 from reception.models import ChangeEvent, ExpectedPayment, Task
 from reception.models.tenancy import system, tenant
 from reception.services import accounts, households
-from reception.services.demo import identity_number
 from reception.services.household_import import import_households
 
 WORKFLOWS = (

@@ -24,11 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, insert, select
 
 from bench import database
+from reception.demo import identity_number
 from reception.extensions import db
 from reception.models import Household, Person, ReceivedPayment
 from reception.models.tenancy import tenant
 from reception.services import payments
-from reception.services.demo import identity_number
 
 HOUSEHOLDS = 5_000
 PEOPLE_PER_HOUSEHOLD = 3

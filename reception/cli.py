@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from reception import demo
 from reception.engine.definitions import DefinitionError, WorkflowRegistry, load_directory
 from reception.extensions import db
 from reception.models import ApiToken, Household, Notification
@@ -21,7 +22,6 @@ from reception.reminders import scheduler
 from reception.services import (
     accounts,
     calendar_feeds,
-    demo,
     notifications,
     passwords,
     reminders,

@@ -22,11 +22,10 @@ from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from reception import create_app
+from reception import create_app, demo
 from reception.config import PROJECT_ROOT
 from reception.extensions import db
 from reception.models.tenancy import system
-from reception.services import demo
 from reception.timeutil import today
 
 CHROMIUM = Path("/usr/bin/chromium")

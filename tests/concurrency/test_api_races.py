@@ -15,11 +15,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from reception.demo import identity_number
 from reception.extensions import db
 from reception.models import ChangeEvent, Household, Municipality, Person, User
 from reception.models.tenancy import system
 from reception.services import accounts
-from reception.services.demo import identity_number
 from tests.concurrency.helpers import Call, Outcome, race
 from tests.conftest import ApiClient, token_for
 from tests.finance.households import create, family

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from reception import demo
 from reception.extensions import db
 from reception.models import Municipality
 from reception.models.tenancy import tenant
-from reception.services import demo
 from reception.services.reconciliation import MatchStatus, reconcile
 
 

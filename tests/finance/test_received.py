@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from reception.demo import identity_number
 from reception.extensions import db
 from reception.models import PaymentImport, ReceivedPayment
 from reception.models.tenancy import system
-from reception.services.demo import identity_number
 from reception.services.payment_file import CellError, parse_amount
 from tests.conftest import ApiClient
 from tests.finance.households import create, family

@@ -15,12 +15,12 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from reception.demo import identity_number
 from reception.engine.reimbursement import sum_by_month
 from reception.extensions import db
 from reception.models import ChangeEvent, Household, Municipality, Person
 from reception.models.tenancy import tenant
 from reception.services import reimbursements
-from reception.services.demo import identity_number
 from tests.conftest import ApiClient
 
 ADULT, SON, DAUGHTER = date(1988, 4, 12), date(2015, 5, 20), date(2019, 9, 2)

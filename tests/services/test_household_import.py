@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from reception.demo import identity_number
 from reception.extensions import db
 from reception.models import (
     ChangeEvent,
@@ -27,7 +28,6 @@ from reception.models import (
 )
 from reception.models.tenancy import system, tenant
 from reception.services import accounts, households
-from reception.services.demo import identity_number
 from reception.services.household_import import ImportRejected, Problem, import_households
 
 RANIA = identity_number(date(1991, 1, 15), 100)

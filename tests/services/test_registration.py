@@ -16,6 +16,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from reception.demo import identity_number
 from reception.extensions import db
 from reception.models import (
     ChangeEvent,
@@ -30,7 +31,6 @@ from reception.models import (
 from reception.models.tenancy import tenant
 from reception.services import accounts, history, households
 from reception.services.checklist import recompute
-from reception.services.demo import identity_number
 from reception.services.registration import HouseholdInput
 
 SETTLED = {

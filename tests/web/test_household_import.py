@@ -12,11 +12,11 @@ from flask import Flask
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from reception.demo import identity_number
 from reception.extensions import db
 from reception.models import Household, Municipality, Person, User
 from reception.models.tenancy import tenant
 from reception.services import accounts
-from reception.services.demo import identity_number
 from tests.web.helpers import sign_in, web_client
 
 NUMBER = identity_number(date(1991, 1, 15), 100)

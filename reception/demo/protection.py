@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from reception.demo.numbers import identity_number
 from reception.extensions import db
 from reception.models import Household, Task, User
-from reception.services import demo, households, quotas, tasks
+from reception.services import households, quotas, tasks
 
 KOMMUNTAL = {2025: 4, 2026: 3}
 
@@ -31,7 +32,7 @@ def _member(
         "samordningsnummer_date": permit.isoformat(),
     }
     if serial is not None:
-        member["personnummer"] = demo.identity_number(birth, serial, coordination=True)
+        member["personnummer"] = identity_number(birth, serial, coordination=True)
     return member
 
 
@@ -112,7 +113,7 @@ def load(today: date, coordinator: User, manager: User) -> None:
         person.id,
         {
             "registration_date": d(21).isoformat(),
-            "personnummer": demo.identity_number(person.birth_date, 432),
+            "personnummer": identity_number(person.birth_date, 432),
         },
         coordinator,
         d(21),

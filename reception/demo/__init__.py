@@ -11,20 +11,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from stdnum import luhn
 
+from reception.demo import finance, protection
+from reception.demo.numbers import identity_number
 from reception.extensions import db
 from reception.models import Household, Municipality, Notification, NotificationKind, Task, User
 from reception.models.tenancy import system, tenant
-from reception.services import (
-    accounts,
-    demo_finance,
-    demo_protection,
-    households,
-    passwords,
-    reminders,
-    tasks,
-)
+from reception.services import accounts, households, passwords, reminders, tasks
 from reception.timeutil import utcnow
 
 # Every demo user signs in with this; printed by `flask demo`. Demo data only.
@@ -49,12 +42,6 @@ BRACKE_USERS = [
 RAGUNDA_USERS = [
     DemoUser("lena.ostlund@ragunda.example", "Lena Östlund", ["coordinator", "manager"]),
 ]
-
-
-def identity_number(birth: date, serial: int, coordination: bool = False) -> str:
-    day = birth.day + (60 if coordination else 0)
-    body = f"{birth:%y%m}{day:02d}{serial:03d}"
-    return f"{birth.year // 100}{body[:6]}-{body[6:]}{luhn.calc_check_digit(body)}"
 
 
 def _years_ago(today: date, years: int, days: int = 0) -> date:
@@ -106,8 +93,8 @@ def load(today: date) -> list[str]:
         users = _users(bracke, BRACKE_USERS)
         with tenant(db.session, bracke.id):
             _bracke_households(today, users[0], users[1])
-            demo_protection.load(today, users[0], users[2])
-            demo_finance.load(today, users[3])
+            protection.load(today, users[0], users[2])
+            finance.load(today, users[3])
         lines.append("Bräcke kommun (2260): " + ", ".join(u.email for u in users))
     if db.session.scalar(select(Municipality).where(Municipality.code == "2303")) is None:
         ragunda = accounts.create_municipality("2303", "Ragunda kommun")
