@@ -47,7 +47,7 @@ from reception.models import (
     User,
 )
 from reception.services import history, protection_rules, reimbursements
-from reception.services.checklist import Moved, recompute
+from reception.services.checklist import Moved, recompute, recompute_many
 from reception.services.errors import NotFound
 from reception.services.validation import Input
 from reception.services.workflows import registry
@@ -410,9 +410,11 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
     before the end, among others) and every temporary-protection household's expected
     payments are recomputed in the same transaction.
 
-    Each household is computed once (checklist.recompute also refreshes the ledger; a
-    closed household only has its ledger refreshed), with the new decision read once; the
-    payment changes are counted from the ledger before and after, two queries in all.
+    Set-based (checklist.recompute_many, reimbursements.refresh_many): every household is
+    computed once by the pure engine and calculator, with the new decision read once, and
+    all of them are read and written together, a fixed handful of statements whatever
+    their number (a closed household only has its ledger refreshed); the payment changes
+    are counted from the ledger before and after, two queries in all.
     """
     data = Input(raw)
     if not data.has("protection_end"):
@@ -437,6 +439,8 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
     result = ScenarioResult(after)
     reason = history.in_swedish(_l("End of temporary protection changed: %(why)s", why=reason_text))
     ledger_before = _tp_ledger()
+    opened = [h for h in households if h.status == HouseholdStatus.OPEN.value]
+    closed = [h for h in households if h.status != HouseholdStatus.OPEN.value]
     with protection_rules.scenario_held():
         for household in households:
             history.record(
@@ -449,11 +453,10 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
                 reason=reason,
                 actor=actor,
             )
-            if household.status == HouseholdStatus.OPEN.value:
-                result.households += 1
-                result.moved += recompute(household, reason, actor)
-            else:
-                reimbursements.refresh(household, reason, actor)
+        moved = recompute_many(opened, reason, actor)
+        reimbursements.refresh_many(closed, reason, actor)
+    result.households = len(opened)
+    result.moved = [m for h in opened for m in moved[h.id]]
     result.payment_changes = _ledger_changes(ledger_before, _tp_ledger())
     db.session.commit()
     return result
