@@ -120,13 +120,19 @@ def recompute(household: Household, reason: str, actor: User | None) -> list[Mov
 
     The household's own call of recompute_many: the same statements for one household.
     """
-    return recompute_many([household], reason, actor)[household.id]
+    return recompute_many([household], reason, actor).moved[household.id]
 
 
-def recompute_many(
-    households: Sequence[Household], reason: str, actor: User | None
-) -> dict[int, list[Moved]]:
-    """Reconcile the tasks of several households with their definitions; what moved, by id.
+@dataclass(frozen=True)
+class Recomputed:
+    """What a recomputation of several households changed, by household id."""
+
+    moved: dict[int, list[Moved]]  # tasks whose due date moved, in the order changed
+    ledger: dict[int, reimbursements.Refreshed]  # expected payments added, changed, removed
+
+
+def recompute_many(households: Sequence[Household], reason: str, actor: User | None) -> Recomputed:
+    """Reconcile the tasks of several households with their definitions, and their ledgers.
 
     Expected reimbursements depend on the same facts (dates, members, workflow), so they are
     reconciled here too (reimbursements.refresh_many), in the same transaction and with the
@@ -186,13 +192,16 @@ def recompute_many(
                 new_due = change.planned.due_date
                 _log(household, task.id, "due_date", task.due_date, new_due, reason, actor)
     _update_tasks({t.id: t for ts in tasks.values() for t in ts}, updates)
-    reimbursements.refresh_many(households, reason, actor)
+    ledger = reimbursements.refresh_many(households, reason, actor)
     history.write()
     loaded = _load([task_id for items in moved.values() for task_id, _, _ in items])
-    return {
-        household_id: [Moved(loaded[task_id], old, new) for task_id, old, new in items]
-        for household_id, items in moved.items()
-    }
+    return Recomputed(
+        {
+            household_id: [Moved(loaded[task_id], old, new) for task_id, old, new in items]
+            for household_id, items in moved.items()
+        },
+        ledger,
+    )
 
 
 def _load(task_ids: Sequence[int]) -> dict[int, Task]:

@@ -191,14 +191,22 @@ def _diff(
                 )
             )
             diff.logged.append((row.id, row.kind, row.month, row.amount_sek, payment.amount_sek))
-        values = {
-            "amount_sek": payment.amount_sek,
-            "rule": payment.rule[:400],
-            "rate_year": payment.rate_year,
-            "age_used": payment.age_used,
-        }
-        if any(getattr(row, column) != value for column, value in values.items()):
-            diff.updated.append({"row_id": row.id, **{f"new_{c}": v for c, v in values.items()}})
+        rule = payment.rule[:400]
+        if (row.amount_sek, row.rule, row.rate_year, row.age_used) != (
+            payment.amount_sek,
+            rule,
+            payment.rate_year,
+            payment.age_used,
+        ):
+            diff.updated.append(
+                {
+                    "row_id": row.id,
+                    "new_amount_sek": payment.amount_sek,
+                    "new_rule": rule,
+                    "new_rate_year": payment.rate_year,
+                    "new_age_used": payment.age_used,
+                }
+            )
     for row in rows.values():
         diff.changes.append(LedgerChange(row.kind, row.month, row.person_id, row.amount_sek, None))
         diff.logged.append((row.id, row.kind, row.month, row.amount_sek, None))
