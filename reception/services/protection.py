@@ -424,8 +424,11 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
                 reason=reason,
                 actor=actor,
             )
+        # The closed ones first: recompute_many writes all the history staged so far, in
+        # household order, so every household's rows stay together.
+        ledger = reimbursements.refresh_many(closed, reason, actor)
         recomputed = recompute_many(opened, reason, actor)
-        ledger = recomputed.ledger | reimbursements.refresh_many(closed, reason, actor)
+        ledger |= recomputed.ledger
     result.households = len(opened)
     result.moved = [m for h in opened for m in recomputed.moved[h.id]]
     result.payment_changes = sum(len(refreshed.changes) for refreshed in ledger.values())
