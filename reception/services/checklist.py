@@ -1,8 +1,9 @@
 """A household's checklist: bringing its tasks in line with the engine's plan.
 
 Called after every change to an anchor (dates, members, identity numbers, task
-completions). Applies the engine's changes in place and records each in the
-history with its reason.
+completions), for one household or (recompute_many: the end of protection) for many at
+once, with the same statements. Applies the engine's changes to the stored tasks and
+records each in the history with its reason.
 """
 
 from __future__ import annotations
