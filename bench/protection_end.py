@@ -12,7 +12,8 @@ services.protection.set_protection_end moving the end to 2026-10-01 (one request
 household's alert tasks and daily compensation follow). The floor is the same row changes
 written back raw, set-based (the households locked, the moved tasks, the ledger rows and
 the history rows in one statement each); the ledger is checked to be back where it
-started. Not part of the test suite.
+started. Then finance's reimbursements.recompute_all is timed on the restored ledger (the
+same payments cut again). Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy import bindparam, select
 from bench import database, floor
 from reception.extensions import db
 from reception.models.tenancy import tenant
-from reception.services import accounts, households, protection
+from reception.services import accounts, households, protection, reimbursements
 
 TODAY = date(2026, 5, 4)
 
@@ -166,6 +167,11 @@ def run(url: str, count: int) -> None:
             floor_seconds, written = _floor(before, after, manager.id)
             back = _snapshot()
             assert back[1].keys() == before[1].keys(), "the floor did not restore the ledger"
+            # The ledger is back at the old end; the decision says the new one: finance's
+            # "recompute all" cuts the same payments again.
+            started = time.perf_counter()
+            summary = reimbursements.recompute_all(manager)
+            recompute_seconds = time.perf_counter() - started
         print(
             f"{name:<10} {count:,} households: service {seconds:6.2f} s "
             f"({seconds / count * 1000:.2f} ms/household; {result.households:,} recomputed, "
@@ -175,6 +181,10 @@ def run(url: str, count: int) -> None:
             f"{name:<10} floor (the same {written:,} rows written back raw) {floor_seconds:6.2f} s "
             f"({floor_seconds / count * 1000:.2f} ms/household); "
             f"service/floor {seconds / floor_seconds:5.1f}x",
+        )
+        print(
+            f"{name:<10} recompute_all {recompute_seconds:6.2f} s "
+            f"({summary.households:,} households, {summary.changes:,} ledger changes)",
             flush=True,
         )
 

@@ -16,16 +16,48 @@ rows, all with the same keys, and flush the session first when the rows refer to
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Table, TextClause, insert, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Row,
+    Table,
+    TextClause,
+    any_,
+    bindparam,
+    insert,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import InstrumentedAttribute
 
 from reception.extensions import db
+
+# Ids per IN list: well under SQLite's 32 766 bound parameters, and one query for a
+# municipality's households in practice.
+CHUNK = 10_000
+
+
+def in_ids(column: Any, ids: Sequence[int]) -> Iterator[ColumnElement[bool]]:
+    """Conditions ``column IN ids`` for reading or deleting many rows: one statement each.
+
+    On PostgreSQL ONE condition, ``column = ANY(:ids)`` with the ids as one array
+    parameter (an IN list is a bound parameter per id, which psycopg converts one by one
+    and the server parses one by one). Elsewhere ``IN`` lists of at most CHUNK ids.
+    Nothing for no ids.
+    """
+    if not ids:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+        return
+    for start in range(0, len(ids), CHUNK):
+        yield column.in_(ids[start : start + CHUNK])
 
 
 def insert_rows(

@@ -1,18 +1,20 @@
 """A household's checklist: bringing its tasks in line with the engine's plan.
 
 Called after every change to an anchor (dates, members, identity numbers, task
-completions). Applies the engine's changes in place and records each in the
-history with its reason.
+completions), for one household or (recompute_many: the end of protection) for many at
+once, with the same statements. Applies the engine's changes to the stored tasks and
+records each in the history with its reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reception.engine.definitions import WorkflowDefinition
 from reception.engine.instantiate import HouseholdFacts, PersonFacts, PlannedTask, TaskRef, plan
@@ -73,32 +75,35 @@ def facts_of(household: Household) -> HouseholdFacts:
     )
 
 
-def _tasks_of(household: Household) -> list[Task]:
-    return list(db.session.scalars(select(Task).where(Task.household_id == household.id)))
+# The task columns a recomputation changes; written with one executemany UPDATE.
+_CHANGED = ("status", "due_date", "due_anchor", "waiting_for", "rolled_from")
+# What it reads of a stored task: plain rows, no ORM objects to build for every task.
+_STORED = (Task.id, Task.household_id, Task.key, Task.person_id, Task.completed_on, Task.version)
 
 
-def _apply_plan(task: Task, planned: PlannedTask) -> None:
-    task.due_date = planned.due_date
-    task.due_anchor = planned.due_anchor
-    task.waiting_for = planned.waiting_for
-    task.rolled_from = planned.rolled_from
+def _tasks_of(household_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
+    """The stored tasks of the households, in one query (see bulk.in_ids), by household."""
+    found: dict[int, list[Row[Any]]] = {h: [] for h in household_ids}
+    columns = [*_STORED, *(getattr(Task, c) for c in _CHANGED)]
+    for condition in bulk.in_ids(Task.household_id, household_ids):
+        for task in db.session.execute(select(*columns).where(condition).order_by(Task.id)):
+            found[task.household_id].append(task)
+    return found
 
 
-def recompute(household: Household, reason: str, actor: User | None) -> list[Moved]:
-    """Reconcile the household's tasks with its definition; returns what moved.
+def _planned_values(planned: PlannedTask) -> dict[str, Any]:
+    return {
+        "due_date": planned.due_date,
+        "due_anchor": planned.due_anchor,
+        "waiting_for": planned.waiting_for,
+        "rolled_from": planned.rolled_from,
+    }
 
-    Expected reimbursements depend on the same facts (dates, members, workflow), so they are
-    reconciled here too, in the same transaction and with the same reason. Set-based: the
-    new tasks in one INSERT, the changed ones flushed together, the history of the whole
-    operation in one change set (services/history.py).
-    """
-    definition = definition_for(household.workflow_key, household.workflow_version)
-    history.operation(household.id, reason, actor)
-    # The caller holds the household's row lock (services/versions.py), taken before it read
-    # anything, so no other writer changes these tasks until the transaction ends.
-    db.session.flush()  # new members and completions must have ids and be visible
-    tasks = _tasks_of(household)
-    by_id = {t.id: t for t in tasks}
+
+def _changes(
+    definition: WorkflowDefinition, household: Household, tasks: list[Row[Any]]
+) -> list[Any]:
+    """The engine's changes that bring these tasks in line with the household's facts."""
     completions = {
         TaskRef(t.key, t.person_id): t.completed_on
         for t in tasks
@@ -108,51 +113,170 @@ def recompute(household: Household, reason: str, actor: User | None) -> list[Mov
         ExistingTask(t.id, t.key, t.person_id, TaskStatus(t.status), t.due_date, t.waiting_for)
         for t in tasks
     ]
-    changes = reconcile(existing, plan(definition, facts_of(household), completions))
-    new_ids = iter(
-        _insert_tasks(definition, household, [c.planned for c in changes if isinstance(c, Create)])
+    return reconcile(existing, plan(definition, facts_of(household), completions))
+
+
+def recompute(household: Household, reason: str, actor: User | None) -> list[Moved]:
+    """Reconcile the household's tasks with its definition; returns what moved.
+
+    The household's own call of recompute_many: the same statements for one household.
+    """
+    return recompute_many([household], reason, actor).moved[household.id]
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """What a recomputation of several households changed, by household id."""
+
+    moved: dict[int, list[Moved]]  # tasks whose due date moved, in the order changed
+    ledger: dict[int, reimbursements.Refreshed]  # expected payments added, changed, removed
+
+
+def recompute_many(households: Sequence[Household], reason: str, actor: User | None) -> Recomputed:
+    """Reconcile the tasks of several households with their definitions, and their ledgers.
+
+    Expected reimbursements depend on the same facts (dates, members, workflow), so they are
+    reconciled here too (reimbursements.refresh_many), in the same transaction and with the
+    same reason. Set-based whatever the number of households: their tasks read in one query,
+    the new tasks in one INSERT, the changed ones in one executemany UPDATE, and the history
+    in one change set per household written together (services/history.py). The caller
+    holds the households' row locks (services/versions.py), taken before it read anything,
+    with their members loaded, so no other writer changes these tasks until the
+    transaction ends.
+    """
+    for household in households:
+        history.operation(household.id, reason, actor)
+    db.session.flush()  # new members and completions must have ids and be visible
+    tasks = _tasks_of([h.id for h in households])
+    definitions = {h.id: definition_for(h.workflow_key, h.workflow_version) for h in households}
+    changes = {h.id: _changes(definitions[h.id], h, tasks[h.id]) for h in households}
+    new_ids = _insert_tasks(
+        [
+            (h, definitions[h.id], c.planned)
+            for h in households
+            for c in changes[h.id]
+            if isinstance(c, Create)
+        ]
     )
-    moved: list[Moved] = []
-    for change in changes:
-        if isinstance(change, Create):
-            # One line per new task: it was added, due on this date (or not yet known).
-            due = change.planned.due_date or "–"
-            _log(household, next(new_ids), "added", None, due, reason, actor)
-        elif isinstance(change, Reschedule):
-            task = by_id[change.task_id]
-            _apply_plan(task, change.planned)
-            _log(household, task.id, "due_date", change.old_due, task.due_date, reason, actor)
-            if change.old_due != task.due_date:
-                moved.append(Moved(task, change.old_due, task.due_date))
-        elif isinstance(change, Withdraw):
-            task = by_id[change.task_id]
-            _log(
-                household, task.id, "status", task.status, TaskStatus.WITHDRAWN.value, reason, actor
-            )
-            task.status = TaskStatus.WITHDRAWN.value
-        elif isinstance(change, Revive):
-            task = by_id[change.task_id]
-            old_due = task.due_date
-            _log(household, task.id, "status", task.status, TaskStatus.OPEN.value, reason, actor)
-            task.status = TaskStatus.OPEN.value
-            _apply_plan(task, change.planned)
-            _log(household, task.id, "due_date", old_due, task.due_date, reason, actor)
-    reimbursements.refresh(household, reason, actor)
+    moved: dict[int, list[tuple[int, date | None, date | None]]] = {}
+    updates: dict[int, dict[str, Any]] = {}
+
+    def values(task: Row[Any]) -> dict[str, Any]:
+        """The task's new values, staged for the UPDATE (starting from the stored ones)."""
+        return updates.setdefault(task.id, {c: getattr(task, c) for c in _CHANGED})
+
+    for household in households:
+        by_id = {t.id: t for t in tasks[household.id]}
+        moved[household.id] = []
+        for change in changes[household.id]:
+            if isinstance(change, Create):
+                # One line per new task: it was added, due on this date (or not yet known).
+                due = change.planned.due_date or "–"
+                _log(household, next(new_ids), "added", None, due, reason, actor)
+            elif isinstance(change, Reschedule):
+                task = by_id[change.task_id]
+                values(task).update(_planned_values(change.planned))
+                new_due = change.planned.due_date
+                _log(household, task.id, "due_date", change.old_due, new_due, reason, actor)
+                if change.old_due != new_due:
+                    moved[household.id].append((task.id, change.old_due, new_due))
+            elif isinstance(change, Withdraw):
+                task = by_id[change.task_id]
+                withdrawn = TaskStatus.WITHDRAWN.value
+                _log(household, task.id, "status", task.status, withdrawn, reason, actor)
+                values(task)["status"] = withdrawn
+            elif isinstance(change, Revive):
+                task = by_id[change.task_id]
+                opened = TaskStatus.OPEN.value
+                _log(household, task.id, "status", task.status, opened, reason, actor)
+                values(task).update(status=opened, **_planned_values(change.planned))
+                new_due = change.planned.due_date
+                _log(household, task.id, "due_date", task.due_date, new_due, reason, actor)
+    _update_tasks({t.id: t for ts in tasks.values() for t in ts}, updates)
+    ledger = reimbursements.refresh_many(households, reason, actor)
     history.write()
-    return moved
+    loaded = _load([task_id for items in moved.values() for task_id, _, _ in items])
+    return Recomputed(
+        {
+            household_id: [Moved(loaded[task_id], old, new) for task_id, old, new in items]
+            for household_id, items in moved.items()
+        },
+        ledger,
+    )
+
+
+def _load(task_ids: Sequence[int]) -> dict[int, Task]:
+    """The moved tasks as Task objects, as written, for telling the user (one query).
+
+    A task the session holds already (kept in line by _update_tasks) is not read again.
+    """
+    found: dict[int, Task] = {}
+    for task_id in task_ids:
+        task = db.session.identity_map.get(db.session.identity_key(Task, task_id))
+        if task is not None:
+            found[task_id] = task
+    missing = [task_id for task_id in task_ids if task_id not in found]
+    for condition in bulk.in_ids(Task.id, missing):
+        found.update({t.id: t for t in db.session.scalars(select(Task).where(condition))})
+    return found
+
+
+def _update_tasks(tasks: dict[int, Row[Any]], updates: dict[int, dict[str, Any]]) -> None:
+    """The changed tasks in one executemany UPDATE, then the same values in the session.
+
+    A Core UPDATE bypasses the ORM's version counter, so it raises ``version`` itself; a
+    Task object the operation has loaded (the task it completed, say) is given the written
+    values as its committed state, so a later flush in the same transaction neither writes
+    them again nor fails its version check.
+    """
+    changed = {
+        task_id: values
+        for task_id, values in updates.items()
+        if any(values[c] != getattr(tasks[task_id], c) for c in _CHANGED)
+    }
+    if not changed:
+        return
+    now = utcnow()
+    table = Task.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.id == bindparam("task_id"))
+        .values(
+            {
+                **{c: bindparam(f"new_{c}") for c in _CHANGED},
+                "updated_at": bindparam("new_updated_at"),
+                "version": table.c.version + 1,
+            }
+        ),
+        [
+            {
+                "task_id": task_id,
+                "new_updated_at": now,
+                **{f"new_{c}": v for c, v in values.items()},
+            }
+            for task_id, values in changed.items()
+        ],
+    )
+    for task_id, values in changed.items():
+        task = db.session.identity_map.get(db.session.identity_key(Task, task_id))
+        if task is None:
+            continue
+        written = {**values, "updated_at": now, "version": tasks[task_id].version + 1}
+        for column, value in written.items():
+            set_committed_value(task, column, value)
 
 
 def _insert_tasks(
-    definition: WorkflowDefinition, household: Household, planned: list[PlannedTask]
-) -> list[int]:
-    """The new tasks in one INSERT; their ids in the order given."""
+    planned: list[tuple[Household, WorkflowDefinition, PlannedTask]],
+) -> Iterator[int]:
+    """The new tasks of all the households in one INSERT; their ids in the order given."""
     rows = bulk.insert_rows(
         Task,
-        [_new_task(definition, household, p) for p in planned],
-        returning=(Task.id, Task.key, Task.person_id),
+        [_new_task(definition, household, p) for household, definition, p in planned],
+        returning=(Task.id, Task.household_id, Task.key, Task.person_id),
     )
-    ids = {(key, person_id): task_id for task_id, key, person_id in rows}
-    return [ids[(p.key, p.person_id)] for p in planned]
+    ids = {(h, key, person_id): task_id for task_id, h, key, person_id in rows}
+    return iter([ids[(h.id, p.key, p.person_id)] for h, _, p in planned])
 
 
 def _new_task(

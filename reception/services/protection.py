@@ -38,7 +38,6 @@ from reception.engine.status import TaskStatus
 from reception.extensions import db
 from reception.models import (
     ChangeEvent,
-    ExpectedPayment,
     Household,
     HouseholdStatus,
     Person,
@@ -47,7 +46,7 @@ from reception.models import (
     User,
 )
 from reception.services import history, protection_rules, reimbursements
-from reception.services.checklist import Moved, recompute
+from reception.services.checklist import Moved, recompute, recompute_many
 from reception.services.errors import NotFound
 from reception.services.validation import Input
 from reception.services.workflows import registry
@@ -375,32 +374,6 @@ def _lock_tp_households() -> list[Household]:
     )
 
 
-LedgerKey = tuple[int, int | None, str, date]
-
-
-def _tp_ledger() -> dict[LedgerKey, int]:
-    """Amount per (household, person, kind, month) of the temporary-protection households."""
-    rows = db.session.execute(
-        select(
-            ExpectedPayment.household_id,
-            ExpectedPayment.person_id,
-            ExpectedPayment.kind,
-            ExpectedPayment.month,
-            ExpectedPayment.amount_sek,
-        ).where(
-            ExpectedPayment.household_id.in_(
-                select(Household.id).where(Household.workflow_key.in_(_tp_keys()))
-            )
-        )
-    )
-    return {(h, p, kind, month): amount for h, p, kind, month, amount in rows}
-
-
-def _ledger_changes(before: Mapping[LedgerKey, int], after: Mapping[LedgerKey, int]) -> int:
-    """Rows added, removed or changed in amount: what refresh() counts as changes."""
-    return sum(1 for key in before.keys() | after.keys() if before.get(key) != after.get(key))
-
-
 def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioResult:
     """Record the municipality's end of protection; every household follows in one go.
 
@@ -410,9 +383,10 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
     before the end, among others) and every temporary-protection household's expected
     payments are recomputed in the same transaction.
 
-    Each household is computed once (checklist.recompute also refreshes the ledger; a
-    closed household only has its ledger refreshed), with the new decision read once; the
-    payment changes are counted from the ledger before and after, two queries in all.
+    Set-based (checklist.recompute_many, reimbursements.refresh_many): every household is
+    computed once by the pure engine and calculator, with the new decision read once, and
+    all of them are read and written together, a fixed handful of statements whatever
+    their number (a closed household only has its ledger refreshed).
     """
     data = Input(raw)
     if not data.has("protection_end"):
@@ -436,7 +410,8 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
     after = current_end()
     result = ScenarioResult(after)
     reason = history.in_swedish(_l("End of temporary protection changed: %(why)s", why=reason_text))
-    ledger_before = _tp_ledger()
+    opened = [h for h in households if h.status == HouseholdStatus.OPEN.value]
+    closed = [h for h in households if h.status != HouseholdStatus.OPEN.value]
     with protection_rules.scenario_held():
         for household in households:
             history.record(
@@ -449,11 +424,13 @@ def set_protection_end(raw: Mapping[str, Any], actor: User | None) -> ScenarioRe
                 reason=reason,
                 actor=actor,
             )
-            if household.status == HouseholdStatus.OPEN.value:
-                result.households += 1
-                result.moved += recompute(household, reason, actor)
-            else:
-                reimbursements.refresh(household, reason, actor)
-    result.payment_changes = _ledger_changes(ledger_before, _tp_ledger())
+        # The closed ones first: recompute_many writes all the history staged so far, in
+        # household order, so every household's rows stay together.
+        ledger = reimbursements.refresh_many(closed, reason, actor)
+        recomputed = recompute_many(opened, reason, actor)
+        ledger |= recomputed.ledger
+    result.households = len(opened)
+    result.moved = [m for h in opened for m in recomputed.moved[h.id]]
+    result.payment_changes = sum(len(refreshed.changes) for refreshed in ledger.values())
     db.session.commit()
     return result

@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from reception.engine import reimbursement as calc
@@ -132,28 +132,125 @@ def _field(kind: str, month: date) -> str:
     return f"{kind} {month:%Y-%m}"
 
 
-def _apply(
-    existing: Iterable[ExpectedPayment],
+# The stored ledger columns a reconciliation reads: plain rows, no ORM objects to build.
+_STORED = (
+    ExpectedPayment.id,
+    ExpectedPayment.household_id,
+    ExpectedPayment.person_id,
+    ExpectedPayment.kind,
+    ExpectedPayment.month,
+    ExpectedPayment.amount_sek,
+    ExpectedPayment.rule,
+    ExpectedPayment.rate_year,
+    ExpectedPayment.age_used,
+)
+
+
+@dataclass
+class _Diff:
+    """What bringing one household's (or the municipality's) stored rows in line takes."""
+
+    household_id: int | None
+    municipality_id: int
+    changes: list[LedgerChange] = field(default_factory=list)
+    added: list[calc.ExpectedPayment] = field(default_factory=list)
+    updated: list[dict[str, Any]] = field(default_factory=list)
+    deleted: list[int] = field(default_factory=list)
+    # (row id, kind, month, old, new) of the changed and deleted amounts, in order.
+    logged: list[tuple[int, str, date, int | None, int | None]] = field(default_factory=list)
+
+
+def _diff(
+    stored: Iterable[Row[Any]],
     wanted: Sequence[calc.ExpectedPayment],
     household_id: int | None,
     municipality_id: int,
-    reason: str,
-    actor: User | None,
-) -> list[LedgerChange]:
-    """Bring stored rows in line with the computed ones, in place; log every amount change.
+) -> _Diff:
+    """Rows are keyed by (person, kind, month): a changed amount updates the row, a new key
+    adds one, a key no longer computed is deleted with its old amount kept in the history."""
+    diff = _Diff(household_id, municipality_id)
+    rows = {_key(r.person_id, r.kind, r.month): r for r in stored}
+    for payment in wanted:
+        row = rows.pop(_key(payment.person_id, payment.kind, payment.month), None)
+        if row is None:
+            diff.added.append(payment)
+            diff.changes.append(
+                LedgerChange(
+                    payment.kind, payment.month, payment.person_id, None, payment.amount_sek
+                )
+            )
+            continue
+        if row.amount_sek != payment.amount_sek:
+            diff.changes.append(
+                LedgerChange(
+                    payment.kind,
+                    payment.month,
+                    payment.person_id,
+                    row.amount_sek,
+                    payment.amount_sek,
+                )
+            )
+            diff.logged.append((row.id, row.kind, row.month, row.amount_sek, payment.amount_sek))
+        rule = payment.rule[:400]
+        if (row.amount_sek, row.rule, row.rate_year, row.age_used) != (
+            payment.amount_sek,
+            rule,
+            payment.rate_year,
+            payment.age_used,
+        ):
+            diff.updated.append(
+                {
+                    "row_id": row.id,
+                    "new_amount_sek": payment.amount_sek,
+                    "new_rule": rule,
+                    "new_rate_year": payment.rate_year,
+                    "new_age_used": payment.age_used,
+                }
+            )
+    for row in rows.values():
+        diff.changes.append(LedgerChange(row.kind, row.month, row.person_id, row.amount_sek, None))
+        diff.logged.append((row.id, row.kind, row.month, row.amount_sek, None))
+        diff.deleted.append(row.id)
+    return diff
 
-    Rows are keyed by (person, kind, month): a changed amount updates the row, a new key
-    adds one, a key no longer computed is deleted with its old amount kept in the history.
-    The new rows go in one INSERT (with RETURNING id when the history names them), the
-    changed and deleted ones with the next flush. Municipality-level rows (no household)
-    have no household history; their source is the AllocationYear row, which records who
-    changed it and when.
+
+def _write(diffs: Sequence[_Diff], reason: str, actor: User | None) -> None:
+    """Every diff's rows in at most three statements, then each amount change in the history.
+
+    The changed rows in one executemany UPDATE, the deleted ones in one DELETE … IN, the
+    new ones in one INSERT (with RETURNING id, which the history names). Municipality-level
+    rows (no household) have no household history; their source is the AllocationYear row,
+    which records who changed it and when.
     """
-
-    def log(row_id: int, kind: str, month: date, old: int | None, new: int | None) -> None:
-        if household_id is not None:
+    table = ExpectedPayment.__table__
+    updated = [row for d in diffs for row in d.updated]
+    if updated:
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(
+                {
+                    **{
+                        c: bindparam(f"new_{c}")
+                        for c in ("amount_sek", "rule", "rate_year", "age_used")
+                    },
+                    "updated_at": utcnow(),
+                }
+            ),
+            updated,
+        )
+    deleted = [row_id for d in diffs for row_id in d.deleted]
+    for condition in bulk.in_ids(table.c.id, deleted):
+        db.session.execute(delete(table).where(condition))
+    _forget_loaded([row["row_id"] for row in updated], deleted)
+    ids = iter(_insert([(d, p) for d in diffs for p in d.added]))
+    for d in diffs:
+        if d.household_id is None:
+            continue
+        logged = d.logged + [(next(ids), str(p.kind), p.month, None, p.amount_sek) for p in d.added]
+        for row_id, kind, month, old, new in logged:
             history.record(
-                household_id=household_id,
+                household_id=d.household_id,
                 entity=ENTITY,
                 entity_id=row_id,
                 field=_field(kind, month),
@@ -163,55 +260,24 @@ def _apply(
                 actor=actor,
             )
 
-    rows = {_key(r.person_id, r.kind, r.month): r for r in existing}
-    changes: list[LedgerChange] = []
-    added: list[calc.ExpectedPayment] = []
-    for payment in wanted:
-        row = rows.pop(_key(payment.person_id, payment.kind, payment.month), None)
-        if row is None:
-            added.append(payment)
-            changes.append(
-                LedgerChange(
-                    payment.kind, payment.month, payment.person_id, None, payment.amount_sek
-                )
-            )
-            continue
-        if row.amount_sek != payment.amount_sek:
-            changes.append(
-                LedgerChange(
-                    payment.kind,
-                    payment.month,
-                    payment.person_id,
-                    row.amount_sek,
-                    payment.amount_sek,
-                )
-            )
-            log(row.id, row.kind, row.month, row.amount_sek, payment.amount_sek)
-            row.amount_sek = payment.amount_sek
-        row.rule = payment.rule[:400]
-        row.rate_year = payment.rate_year
-        row.age_used = payment.age_used
-    for row in rows.values():
-        changes.append(LedgerChange(row.kind, row.month, row.person_id, row.amount_sek, None))
-        log(row.id, row.kind, row.month, row.amount_sek, None)
-        db.session.delete(row)
-    if added:
-        ids = _insert(added, household_id, municipality_id)
-        for payment, row_id in zip(added, ids, strict=True):
-            log(row_id, str(payment.kind), payment.month, None, payment.amount_sek)
-    return changes
+
+def _forget_loaded(updated: Iterable[int], deleted: Iterable[int]) -> None:
+    """Rows written by Core behind the session: a loaded copy is reloaded or let go."""
+    for ids, forget in ((updated, db.session.expire), (deleted, db.session.expunge)):
+        for row_id in ids:
+            loaded = db.session.identity_map.get(db.session.identity_key(ExpectedPayment, row_id))
+            if loaded is not None:
+                forget(loaded)
 
 
-def _insert(
-    payments: list[calc.ExpectedPayment], household_id: int | None, municipality_id: int
-) -> list[int]:
-    """New ledger rows in one INSERT; their ids in the order given."""
+def _insert(payments: list[tuple[_Diff, calc.ExpectedPayment]]) -> list[int]:
+    """New ledger rows of every diff in one INSERT; their ids in the order given."""
     now = utcnow()
     rows = [
         {
             # Set here: a set-based INSERT bypasses the before_flush hook that fills it in.
-            "municipality_id": municipality_id,
-            "household_id": household_id,
+            "municipality_id": d.municipality_id,
+            "household_id": d.household_id,
             "person_id": payment.person_id,
             "kind": str(payment.kind),
             "month": payment.month,
@@ -222,20 +288,46 @@ def _insert(
             "created_at": now,
             "updated_at": now,
         }
-        for payment in payments
+        for d, payment in payments
     ]
     inserted = bulk.insert_rows(
         ExpectedPayment,
         rows,
         returning=(
             ExpectedPayment.id,
+            ExpectedPayment.household_id,
             ExpectedPayment.person_id,
             ExpectedPayment.kind,
             ExpectedPayment.month,
         ),
     )
-    ids = {_key(person_id, kind, month): row_id for row_id, person_id, kind, month in inserted}
-    return [ids[_key(p.person_id, p.kind, p.month)] for p in payments]
+    ids = {
+        (household_id, *_key(person_id, kind, month)): row_id
+        for row_id, household_id, person_id, kind, month in inserted
+    }
+    return [ids[(d.household_id, *_key(p.person_id, p.kind, p.month))] for d, p in payments]
+
+
+def _stored_of(household_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
+    """The stored ledger rows of the households, in one query (bulk.in_ids), by household."""
+    found: dict[int, list[Row[Any]]] = {h: [] for h in household_ids}
+    for condition in bulk.in_ids(ExpectedPayment.household_id, household_ids):
+        for row in db.session.execute(select(*_STORED).where(condition)):
+            found[row.household_id].append(row)
+    return found
+
+
+def _municipal_rows(year: int) -> list[Row[Any]]:
+    """The stored fördelningstal payment of a year (no household)."""
+    return list(
+        db.session.execute(
+            select(*_STORED).where(
+                ExpectedPayment.household_id.is_(None),
+                ExpectedPayment.kind == calc.PaymentKind.TP_PLACE,
+                ExpectedPayment.month == date(year, 1, 1),
+            )
+        )
+    )
 
 
 def refresh(
@@ -245,15 +337,29 @@ def refresh(
 
     Runs inside the caller's transaction (no commit), like checklist.recompute.
     """
-    computed = compute_household(household, rates)
+    return refresh_many([household], reason, actor, rates)[household.id]
+
+
+def refresh_many(
+    households: Sequence[Household],
+    reason: str,
+    actor: User | None,
+    rates: RateBook | None = None,
+) -> dict[int, Refreshed]:
+    """Reconcile the ledgers of several households at once; what changed, by household id.
+
+    Each household's payments computed once by the pure calculator, their stored rows read
+    in one query and written in at most three statements for all of them (see _write).
+    The caller holds the households' locks, with their members loaded.
+    """
+    computed = {h.id: compute_household(h, rates) for h in households}
     db.session.flush()
-    existing = db.session.scalars(
-        select(ExpectedPayment).where(ExpectedPayment.household_id == household.id)
-    ).all()
-    changes = _apply(
-        existing, computed.payments, household.id, household.municipality_id, reason, actor
-    )
-    return Refreshed(changes, computed.gaps)
+    stored = _stored_of([h.id for h in households])
+    diffs = [
+        _diff(stored[h.id], computed[h.id].payments, h.id, h.municipality_id) for h in households
+    ]
+    _write(diffs, reason, actor)
+    return {d.household_id: Refreshed(d.changes, computed[d.household_id].gaps) for d in diffs}
 
 
 def expected_for_household(household_id: int) -> list[ExpectedPayment]:
@@ -312,14 +418,10 @@ def set_allocation(year: int, raw: Mapping[str, Any], actor: User | None) -> All
     allocation.tp_places = places
     allocation.note = note
     allocation.updated_by_id = actor.id if actor else None
-    existing = db.session.scalars(
-        select(ExpectedPayment).where(
-            ExpectedPayment.household_id.is_(None),
-            ExpectedPayment.kind == calc.PaymentKind.TP_PLACE,
-            ExpectedPayment.month == date(checked_year, 1, 1),
-        )
-    ).all()
-    _apply(existing, wanted, None, allocation.municipality_id, "", actor)
+    db.session.flush()  # a new AllocationYear's municipality_id, filled in by tenancy
+    _write(
+        [_diff(_municipal_rows(checked_year), wanted, None, allocation.municipality_id)], "", actor
+    )
     db.session.commit()
     return allocation
 
@@ -384,24 +486,24 @@ def recompute_all(actor: User | None, rates: RateBook | None = None) -> Recomput
         .execution_options(populate_existing=True)
     ).all()
     with protection_rules.scenario_held():
-        for household in households:
-            refreshed = refresh(household, reason, actor, rates)
-            summary.households += 1
-            if refreshed.changes:
-                summary.changed_households += 1
-                summary.changes += len(refreshed.changes)
-            summary.gaps += [f"{household.reference}: {gap}" for gap in refreshed.gaps]
-    for allocation in list_allocations():
-        wanted = calc.tp_place_payment(allocation.year, allocation.tp_places, rates or rate_book())
-        existing = db.session.scalars(
-            select(ExpectedPayment).where(
-                ExpectedPayment.household_id.is_(None),
-                ExpectedPayment.kind == calc.PaymentKind.TP_PLACE,
-                ExpectedPayment.month == date(allocation.year, 1, 1),
-            )
-        ).all()
-        summary.changes += len(
-            _apply(existing, wanted, None, allocation.municipality_id, reason, actor)
+        refreshed = refresh_many(households, reason, actor, rates)
+    for household in households:
+        changes = refreshed[household.id].changes
+        summary.households += 1
+        if changes:
+            summary.changed_households += 1
+            summary.changes += len(changes)
+        summary.gaps += [f"{household.reference}: {gap}" for gap in refreshed[household.id].gaps]
+    diffs = [
+        _diff(
+            _municipal_rows(allocation.year),
+            calc.tp_place_payment(allocation.year, allocation.tp_places, rates or rate_book()),
+            None,
+            allocation.municipality_id,
         )
+        for allocation in list_allocations()
+    ]
+    _write(diffs, reason, actor)
+    summary.changes += sum(len(d.changes) for d in diffs)
     db.session.commit()
     return summary
