@@ -10,13 +10,16 @@ import (services/household_import/) both write through create_many.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, literal, null, select, text, union_all
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from reception.engine.instantiate import plan
@@ -110,36 +113,50 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _taken_references(references: Sequence[str]) -> set[str]:
-    taken: set[str] = set()
-    for chunk in _chunks(references, IN_CHUNK):
-        taken.update(
-            db.session.scalars(select(Household.reference).where(Household.reference.in_(chunk)))
-        )
-    return taken
-
-
-def _taken_numbers(numbers: Sequence[str]) -> set[str]:
-    taken: set[str] = set()
-    for chunk in _chunks(numbers, IN_CHUNK):
-        rows = db.session.execute(
-            select(Person.personnummer, Person.samordningsnummer).where(
-                Person.personnummer.in_(chunk) | Person.samordningsnummer.in_(chunk)
+def _taken(references: Sequence[str], numbers: Sequence[str]) -> tuple[set[str], set[str]]:
+    """The references and identity numbers already in the municipality, in one query per
+    thousand values (one for a household registered by hand)."""
+    municipality_id = bound_municipality(db.session)
+    if municipality_id is None:
+        raise TenantNotSet("checking households needs a session bound to one municipality")
+    taken_references: set[str] = set()
+    taken_numbers: set[str] = set()
+    for start in range(0, max(len(references), len(numbers)), IN_CHUNK):
+        some_references = references[start : start + IN_CHUNK]
+        some_numbers = numbers[start : start + IN_CHUNK]
+        queries = []
+        if some_references:
+            queries.append(
+                select(literal("r"), Household.reference, null()).where(
+                    Household.municipality_id == municipality_id,
+                    Household.reference.in_(some_references),
+                )
             )
-        )
-        for personnummer, samordningsnummer in rows:
-            taken.update(n for n in (personnummer, samordningsnummer) if n is not None)
-    return taken
+        if some_numbers:
+            queries.append(
+                select(literal("n"), Person.personnummer, Person.samordningsnummer).where(
+                    Person.municipality_id == municipality_id,
+                    Person.personnummer.in_(some_numbers)
+                    | Person.samordningsnummer.in_(some_numbers),
+                )
+            )
+        for kind, first, second in db.session.execute(union_all(*queries)):
+            if kind == "r":
+                taken_references.add(first)
+            else:
+                taken_numbers.update(n for n in (first, second) if n is not None)
+    return taken_references, taken_numbers
 
 
 def find_clashes(batch: Sequence[HouseholdInput]) -> list[Clash]:
     """References and personnummer/samordningsnummer already in the municipality or repeated.
 
-    Two queries per thousand values, in household then member order. The unique indexes
+    One query per thousand values, in household then member order. The unique indexes
     still decide a race with a concurrent writer (create_many turns that into a 409).
     """
-    references = _taken_references([h.reference for h in batch])
-    numbers = _taken_numbers([m.number for h in batch for m in h.members if m.number])
+    references, numbers = _taken(
+        [h.reference for h in batch], [m.number for h in batch for m in h.members if m.number]
+    )
     clashes: list[Clash] = []
     first_reference: dict[str, int] = {}
     first_number: dict[str, tuple[int, int]] = {}
@@ -220,21 +237,105 @@ def _add(total: Created, part: Created) -> Created:
 
 
 def _insert(table: Table, rows: list[dict[str, Any]], ids: bool = True) -> list[int]:
-    """INSERT the rows (all with the same keys); their ids in the order of `rows`."""
+    """INSERT the rows (all with the same keys); their ids in the order of `rows`.
+
+    Straight to the driver with a statement built once per table and columns: for the
+    fifty-odd rows of one household, SQLAlchemy's compiling and parameter handling of a
+    multi-row INSERT cost more than the database takes to store them (and psycopg parses
+    every multi-row VALUES anew in Python).
+    """
     if not rows:
         return []
-    dialect = db.session.get_bind().dialect.name
-    if len(rows) >= COPY_FROM and dialect == "postgresql":
-        return _copy(table, rows, ids)
-    if dialect == "sqlite":
-        # SQLite cannot promise RETURNING's order, and asking SQLAlchemy to sort would send
-        # one statement per row. A multi-row INSERT gives each row the next rowid in turn
-        # (largest + 1; the transaction holds the write lock), so the ids in ascending order
-        # are the rows' ids in order.
-        return sorted(db.session.scalars(insert(table).returning(table.c.id), rows))
-    # With RETURNING, SQLAlchemy sends many rows per statement ("insertmanyvalues").
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(db.session.scalars(statement, rows))
+    dialect = db.session.get_bind().dialect
+    if dialect.name == "postgresql":
+        if len(rows) >= COPY_FROM:
+            return _copy(table, rows, ids)
+        return _insert_json(dialect, table, rows, ids)
+    return _insert_sqlite(dialect, table, rows, ids)
+
+
+def _insert_json(
+    dialect: Dialect, table: Table, rows: list[dict[str, Any]], with_ids: bool
+) -> list[int]:
+    """PostgreSQL: the rows as one json parameter (see services/bulk.py), in their order.
+
+    INSERT … SELECT … ORDER BY takes the sequence's values in that order, so the ids in
+    ascending order are the rows' ids in order (what SQLAlchemy relies on, too).
+    """
+    statement = _json_statement(dialect, table, tuple(rows[0]), with_ids)
+    payload = json.dumps(rows, default=_iso, ensure_ascii=False, separators=(",", ":"))
+    result = db.session.connection().exec_driver_sql(statement, {"rows": payload})
+    return sorted(result.scalars()) if with_ids else []
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, date):  # and datetime, which keeps its UTC offset for timestamptz
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value")
+
+
+@cache
+def _json_statement(dialect: Dialect, table: Table, names: tuple[str, ...], with_ids: bool) -> str:
+    quote = dialect.identifier_preparer.quote
+    name = dialect.identifier_preparer.format_table(table)
+    columns = ", ".join(quote(n) for n in names)
+    sql = (
+        f"INSERT INTO {name} ({columns}) SELECT {columns} "
+        f"FROM json_populate_recordset(NULL::{name}, %(rows)s::json) WITH ORDINALITY AS r "
+        "ORDER BY r.ordinality"
+    )
+    return sql + " RETURNING id" if with_ids else sql
+
+
+# SQLite's limit of bound values per statement (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
+SQLITE_VARIABLES = 32_766
+
+
+def _insert_sqlite(
+    dialect: Dialect, table: Table, rows: list[dict[str, Any]], with_ids: bool
+) -> list[int]:
+    """SQLite: multi-row INSERTs … RETURNING id, the values as SQLAlchemy would store them.
+
+    SQLite cannot promise RETURNING's order, but a multi-row INSERT gives each row the next
+    rowid in turn (largest + 1; the transaction holds the write lock), so the ids in
+    ascending order are the rows' ids in order.
+    """
+    names = tuple(rows[0])
+    processors = _bind_processors(dialect, table, names)
+    per_statement = SQLITE_VARIABLES // len(names)
+    connection = db.session.connection()
+    ids: list[int] = []
+    for chunk in _chunks(rows, per_statement):
+        values = [
+            value if process is None else process(value)
+            for row in chunk
+            for value, process in zip(row.values(), processors, strict=True)
+        ]
+        statement = _sqlite_statement(dialect, table, names, len(chunk), with_ids)
+        result = connection.exec_driver_sql(statement, tuple(values))
+        if with_ids:
+            ids += result.scalars()
+    return sorted(ids)
+
+
+@cache
+def _bind_processors(
+    dialect: Dialect, table: Table, names: tuple[str, ...]
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    return tuple(table.c[name].type.bind_processor(dialect) for name in names)
+
+
+@cache
+def _sqlite_statement(
+    dialect: Dialect, table: Table, names: tuple[str, ...], count: int, with_ids: bool
+) -> str:
+    quote = dialect.identifier_preparer.quote
+    row = "(" + ", ".join("?" * len(names)) + ")"
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+        f"({', '.join(quote(n) for n in names)}) VALUES {', '.join([row] * count)}"
+    )
+    return sql + " RETURNING id" if with_ids else sql
 
 
 def _copy(table: Table, rows: list[dict[str, Any]], with_ids: bool) -> list[int]:
