@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from reception.engine.calendar import add_months
 from reception.engine.status import TaskStatus
@@ -198,7 +198,17 @@ def create_household(raw: Mapping[str, Any], actor: User | None, today: date) ->
         [household], actor, history.in_swedish(_l("Household registered"))
     )
     db.session.commit()
-    return get_household(created.household_ids[0])
+    # One query for the household and its members (a selectinload would be a second).
+    household_id = created.household_ids[0]
+    return (
+        db.session.execute(
+            select(Household)
+            .where(Household.id == household_id)
+            .options(joinedload(Household.members))
+        )
+        .unique()
+        .scalar_one()
+    )
 
 
 def flush_or_conflict(prefix: str = "") -> None:

@@ -43,13 +43,18 @@ def current_scenario() -> ProtectionEndScenario | None:
 
 def scenario_end() -> date | None:
     """The municipality's own first day without protection, or None to follow the rates."""
-    if _HELD in db.session.info:
-        return db.session.info[_HELD]  # type: ignore[no-any-return]
+    held: dict[str, date | None] | None = db.session.info.get(_HELD)
+    if held is not None and _END in held:
+        return held[_END]
     scenario = current_scenario()
-    return scenario.protection_end if scenario else None
+    end = scenario.protection_end if scenario else None
+    if held is not None:
+        held[_END] = end
+    return end
 
 
-_HELD = "protection_scenario_end"
+_HELD = "protection_scenario_end"  # session.info: {} until read, then {_END: the end}
+_END = "end"
 
 
 @contextmanager
@@ -57,9 +62,10 @@ def scenario_held() -> Iterator[None]:
     """Read the scenario once for a batch of households that changes no scenario.
 
     Registering thousands of households asks for the first day without protection for
-    each temporary-protection one; within this block it is the same answer each time.
+    each temporary-protection one; within this block it is the same answer each time. It is
+    read when first asked: a batch without temporary protection never asks.
     """
-    db.session.info[_HELD] = scenario_end()
+    db.session.info[_HELD] = {}
     try:
         yield
     finally:

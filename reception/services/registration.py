@@ -10,13 +10,16 @@ import (services/household_import/) both write through create_many.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, literal, null, select, union_all
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from reception.engine.instantiate import plan
@@ -42,8 +45,8 @@ from reception.timeutil import utcnow
 # Households written per round of INSERTs: bounds the memory of a 20 000-household import
 # while keeping the statements few (SQLAlchemy sends up to 1 000 rows per statement).
 CHUNK = 500
-# From this many rows PostgreSQL gets them by COPY; fewer go in one INSERT … RETURNING, which
-# saves COPY's extra round trips (one household registered by hand has some fifty rows).
+# From this many rows of a chunk PostgreSQL gets them by COPY, a table at a time; fewer go in
+# one statement for all tables (one household registered by hand has some seventy rows).
 COPY_FROM = 200
 # Values per IN (...) list when checking uniqueness: below every driver's parameter limit.
 IN_CHUNK = 1000
@@ -110,36 +113,52 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _taken_references(references: Sequence[str]) -> set[str]:
-    taken: set[str] = set()
-    for chunk in _chunks(references, IN_CHUNK):
-        taken.update(
-            db.session.scalars(select(Household.reference).where(Household.reference.in_(chunk)))
-        )
-    return taken
-
-
-def _taken_numbers(numbers: Sequence[str]) -> set[str]:
-    taken: set[str] = set()
-    for chunk in _chunks(numbers, IN_CHUNK):
-        rows = db.session.execute(
-            select(Person.personnummer, Person.samordningsnummer).where(
-                Person.personnummer.in_(chunk) | Person.samordningsnummer.in_(chunk)
+def _taken(references: Sequence[str], numbers: Sequence[str]) -> tuple[set[str], set[str]]:
+    """The references and identity numbers already in the municipality, in one query per
+    thousand values (one for a household registered by hand)."""
+    municipality_id = bound_municipality(db.session)
+    if municipality_id is None:
+        raise TenantNotSet("checking households needs a session bound to one municipality")
+    taken_references: set[str] = set()
+    taken_numbers: set[str] = set()
+    for start in range(0, max(len(references), len(numbers)), IN_CHUNK):
+        some_references = references[start : start + IN_CHUNK]
+        some_numbers = numbers[start : start + IN_CHUNK]
+        queries = []
+        if some_references:
+            queries.append(
+                select(literal("r"), Household.reference, null()).where(
+                    Household.municipality_id == municipality_id,
+                    Household.reference.in_(some_references),
+                )
             )
-        )
-        for personnummer, samordningsnummer in rows:
-            taken.update(n for n in (personnummer, samordningsnummer) if n is not None)
-    return taken
+        if some_numbers:
+            queries.append(
+                select(literal("n"), Person.personnummer, Person.samordningsnummer).where(
+                    Person.municipality_id == municipality_id,
+                    Person.personnummer.in_(some_numbers)
+                    | Person.samordningsnummer.in_(some_numbers),
+                )
+            )
+        # Core on the session's connection: the municipality is in the WHERE already, and
+        # the ORM's execution layer (its tenancy hook) costs more than this query.
+        for kind, first, second in db.session.connection().execute(union_all(*queries)):
+            if kind == "r":
+                taken_references.add(first)
+            else:
+                taken_numbers.update(n for n in (first, second) if n is not None)
+    return taken_references, taken_numbers
 
 
 def find_clashes(batch: Sequence[HouseholdInput]) -> list[Clash]:
     """References and personnummer/samordningsnummer already in the municipality or repeated.
 
-    Two queries per thousand values, in household then member order. The unique indexes
+    One query per thousand values, in household then member order. The unique indexes
     still decide a race with a concurrent writer (create_many turns that into a 409).
     """
-    references = _taken_references([h.reference for h in batch])
-    numbers = _taken_numbers([m.number for h in batch for m in h.members if m.number])
+    references, numbers = _taken(
+        [h.reference for h in batch], [m.number for h in batch for m in h.members if m.number]
+    )
     clashes: list[Clash] = []
     first_reference: dict[str, int] = {}
     first_number: dict[str, tuple[int, int]] = {}
@@ -219,60 +238,87 @@ def _add(total: Created, part: Created) -> Created:
     )
 
 
-def _insert(table: Table, rows: list[dict[str, Any]], ids: bool = True) -> list[int]:
-    """INSERT the rows (all with the same keys); their ids in the order of `rows`."""
+def _iso(value: Any) -> str:
+    if isinstance(value, date):  # and datetime, which keeps its UTC offset for timestamptz
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value")
+
+
+# SQLite's limit of bound values per statement (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
+SQLITE_VARIABLES = 32_766
+
+
+def _insert(table: Table, rows: list[dict[str, Any]], with_ids: bool = True) -> list[int]:
+    """SQLite: multi-row INSERTs … RETURNING id; the ids in the order of `rows`.
+
+    Straight to the driver, the values as SQLAlchemy would store them, with a statement
+    built once per table, columns and row count: for the fifty-odd rows of one household,
+    SQLAlchemy's compiling and parameter handling cost more than SQLite takes to store them.
+
+    SQLite cannot promise RETURNING's order, but a multi-row INSERT gives each row the next
+    rowid in turn (largest + 1; the transaction holds the write lock), so the ids in
+    ascending order are the rows' ids in order.
+    """
     if not rows:
         return []
-    dialect = db.session.get_bind().dialect.name
-    if len(rows) >= COPY_FROM and dialect == "postgresql":
-        return _copy(table, rows, ids)
-    if dialect == "sqlite":
-        # SQLite cannot promise RETURNING's order, and asking SQLAlchemy to sort would send
-        # one statement per row. A multi-row INSERT gives each row the next rowid in turn
-        # (largest + 1; the transaction holds the write lock), so the ids in ascending order
-        # are the rows' ids in order.
-        return sorted(db.session.scalars(insert(table).returning(table.c.id), rows))
-    # With RETURNING, SQLAlchemy sends many rows per statement ("insertmanyvalues").
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(db.session.scalars(statement, rows))
+    dialect = db.session.get_bind().dialect
+    names = tuple(rows[0])
+    processors = _bind_processors(dialect, table, names)
+    per_statement = SQLITE_VARIABLES // len(names)
+    connection = db.session.connection()
+    ids: list[int] = []
+    for chunk in _chunks(rows, per_statement):
+        values = [
+            value if process is None else process(value)
+            for row in chunk
+            for value, process in zip(row.values(), processors, strict=True)
+        ]
+        statement = _sqlite_statement(dialect, table, names, len(chunk), with_ids)
+        result = connection.exec_driver_sql(statement, tuple(values))
+        if with_ids:
+            ids += result.scalars()
+    return sorted(ids)
 
 
-def _copy(table: Table, rows: list[dict[str, Any]], with_ids: bool) -> list[int]:
-    """PostgreSQL: take the ids from the table's sequence, then COPY the rows in.
+@cache
+def _bind_processors(
+    dialect: Dialect, table: Table, names: tuple[str, ...]
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    return tuple(table.c[name].type.bind_processor(dialect) for name in names)
+
+
+@lru_cache(maxsize=64)  # a statement per row count: the import's last chunks vary
+def _sqlite_statement(
+    dialect: Dialect, table: Table, names: tuple[str, ...], count: int, with_ids: bool
+) -> str:
+    quote = dialect.identifier_preparer.quote
+    row = "(" + ", ".join("?" * len(names)) + ")"
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+        f"({', '.join(quote(n) for n in names)}) VALUES {', '.join([row] * count)}"
+    )
+    return sql + " RETURNING id" if with_ids else sql
+
+
+def _copy(table: Table, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: COPY the rows (their ids taken ahead) in.
 
     A multi-row INSERT of thousands of parameters costs psycopg more to parse than the
     server takes to store it; COPY streams the rows and is parsed by nobody.
     """
     import psycopg  # the PostgreSQL driver, installed with the "postgres" extra
 
-    ids: list[int] = []
-    if with_ids:
-        ids = sorted(
-            db.session.scalar(
-                text(
-                    "SELECT array_agg(nextval(pg_get_serial_sequence(:table, 'id'))) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"table": table.name, "n": len(rows)},
-            )
-        )
-    columns = [*rows[0], "id"] if with_ids else list(rows[0])
     statement = psycopg.sql.SQL("COPY {} ({}) FROM STDIN").format(
         psycopg.sql.Identifier(table.name),
-        psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, columns)),
+        psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, rows[0])),
     )
     connection = db.session.connection().connection.driver_connection
     try:
         with connection.cursor() as cursor, cursor.copy(statement) as copy:
-            if with_ids:
-                for row, row_id in zip(rows, ids, strict=True):
-                    copy.write_row([*row.values(), row_id])
-            else:
-                for row in rows:
-                    copy.write_row(list(row.values()))
+            for row in rows:
+                copy.write_row(list(row.values()))
     except psycopg.IntegrityError as exc:
         raise IntegrityError(statement.as_string(connection), None, exc) from exc
-    return ids
 
 
 def _table(model: type[Any]) -> Table:
@@ -282,19 +328,40 @@ def _table(model: type[Any]) -> Table:
 def _write(
     chunk: Sequence[HouseholdInput], municipality_id: int, actor: User | None, reason: str
 ) -> Created:
+    """Write one chunk. On PostgreSQL the ids come from the sequences first (two queries) and
+    the rows then go in one statement (or one COPY per table for a large chunk); on SQLite
+    each table's INSERT returns the ids the next table refers to."""
     now = utcnow()
     actor_id = actor.id if actor else None
-    household_ids = _insert(
-        _table(Household), [_household_row(h, municipality_id, now) for h in chunk]
+    ahead = db.session.get_bind().dialect.name == "postgresql"
+    written: list[tuple[Table, list[dict[str, Any]]]] = []
+
+    def store(model: type[Any], rows: list[dict[str, Any]], ids: list[int] | None) -> list[int]:
+        """The rows' ids: those taken ahead (the rows then wait in `written`), or returned."""
+        if ids is None:
+            return _insert(_table(model), rows)
+        for row, row_id in zip(rows, ids, strict=True):
+            row["id"] = row_id
+        written.append((_table(model), rows))
+        return ids
+
+    persons = sum(len(h.members) for h in chunk)
+    household_ahead, person_ahead, change_set_ahead = (
+        _take_ids((Household, len(chunk)), (Person, persons), (ChangeSet, len(chunk)))
+        if ahead
+        else (None, None, None)
+    )
+    household_ids = store(
+        Household, [_household_row(h, municipality_id, now) for h in chunk], household_ahead
     )
     person_rows = [
         _person_row(member, household_id, municipality_id, now)
         for household, household_id in zip(chunk, household_ids, strict=True)
         for member in household.members
     ]
-    person_ids = iter(_insert(_table(Person), person_rows))
-    change_set_ids = _insert(
-        _table(ChangeSet),
+    person_ids = iter(store(Person, person_rows, person_ahead))
+    change_set_ids = store(
+        ChangeSet,
         [
             {
                 "municipality_id": municipality_id,
@@ -305,6 +372,7 @@ def _write(
             }
             for household_id in household_ids
         ],
+        change_set_ahead,
     )
 
     # The engine and the calculator read ORM objects: transient ones, never added to the
@@ -315,8 +383,13 @@ def _write(
         transient = _transient(household, household_id, municipality_id, person_ids)
         task_rows += _task_rows(transient, now)
         payment_rows += _payment_rows(transient, now)
-    task_ids = _insert(_table(Task), task_rows)
-    payment_ids = _insert(_table(ExpectedPayment), payment_rows)
+    task_ahead, payment_ahead = (
+        _take_ids((Task, len(task_rows)), (ExpectedPayment, len(payment_rows)))
+        if ahead
+        else (None, None)
+    )
+    task_ids = store(Task, task_rows, task_ahead)
+    payment_ids = store(ExpectedPayment, payment_rows, payment_ahead)
 
     change_sets = dict(zip(household_ids, change_set_ids, strict=True))
 
@@ -353,8 +426,62 @@ def _write(
         )
         for row, payment_id in zip(payment_rows, payment_ids, strict=True)
     ]
-    _insert(_table(ChangeEvent), events, ids=False)
+    if ahead:
+        _write_all([*written, (_table(ChangeEvent), events)])
+    else:
+        _insert(_table(ChangeEvent), events, with_ids=False)
     return Created(household_ids, len(person_rows), len(task_rows), len(payment_rows))
+
+
+def _take_ids(*wanted: tuple[type[Any], int]) -> list[list[int]]:
+    """PostgreSQL: `n` new ids from each table's sequence, ascending, in one query."""
+    arrays = ", ".join(
+        f"ARRAY(SELECT nextval(pg_get_serial_sequence(%(t{i})s, 'id')) "
+        f"FROM generate_series(1, %(n{i})s))"
+        for i in range(len(wanted))
+    )
+    parameters: dict[str, Any] = {}
+    for i, (model, count) in enumerate(wanted):
+        parameters[f"t{i}"] = _table(model).name
+        parameters[f"n{i}"] = count
+    row = db.session.connection().exec_driver_sql(f"SELECT {arrays}", parameters).one()
+    return [sorted(ids) for ids in row]
+
+
+def _write_all(tables: list[tuple[Table, list[dict[str, Any]]]]) -> None:
+    """PostgreSQL: rows with their ids, foreign keys first: one statement (each table a
+    data-modifying WITH, its rows one json parameter), or a COPY per table when large."""
+    present = [(table, rows) for table, rows in tables if rows]
+    if sum(len(rows) for _table, rows in present) >= COPY_FROM:
+        for table, rows in present:
+            _copy(table, rows)
+        return
+    dialect = db.session.get_bind().dialect
+    statement = _with_statement(dialect, tuple((table, tuple(rows[0])) for table, rows in present))
+    parameters = {
+        f"rows{i}": json.dumps(rows, default=_iso, ensure_ascii=False, separators=(",", ":"))
+        for i, (_table, rows) in enumerate(present)
+    }
+    db.session.connection().exec_driver_sql(statement, parameters)
+
+
+@cache
+def _with_statement(dialect: Dialect, tables: tuple[tuple[Table, tuple[str, ...]], ...]) -> str:
+    """WITH w0 AS (INSERT …), w1 AS (INSERT …) … INSERT …: the foreign keys are checked at
+    the end of the statement, when every row is in."""
+    quote = dialect.identifier_preparer.quote
+    inserts = []
+    for i, (table, names) in enumerate(tables):
+        name = dialect.identifier_preparer.format_table(table)
+        columns = ", ".join(quote(n) for n in names)
+        inserts.append(
+            f"INSERT INTO {name} ({columns}) SELECT {columns} "
+            f"FROM json_populate_recordset(NULL::{name}, %(rows{i})s::json)"
+        )
+    if len(inserts) == 1:
+        return inserts[0]
+    heads = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(inserts[:-1]))
+    return f"WITH {heads} {inserts[-1]}"
 
 
 def _text(value: object) -> str:

@@ -25,6 +25,7 @@ from reception.models import (
     Household,
     Municipality,
     Person,
+    ProtectionEndScenario,
     Task,
     User,
 )
@@ -372,3 +373,27 @@ def test_a_number_taken_by_a_concurrent_writer_is_a_409(
     with tenant(db.session, municipality.id):
         assert [h.reference for h in households.list_households()[0]] == ["A 0"]
         assert db.session.query(Person).count() == 4
+
+
+def test_a_municipalitys_own_end_of_protection_is_planned_with_on_both_paths(
+    municipality: Municipality, other_municipality: Municipality, frozen_today: date
+) -> None:
+    """create_many reads the municipality's decision (when a household of temporary
+    protection asks for it) as recompute does: the ledger stops before that end."""
+    end = date(2026, 9, 1)
+    raw = {**PROTECTED, "workflow": "temporary-protection-housing"}
+    stored = []
+    for place in (municipality, other_municipality):
+        with tenant(db.session, place.id):
+            db.session.add(ProtectionEndScenario(protection_end=end, reason="Beslut"))
+            db.session.commit()
+            if place is municipality:
+                household_id = _per_household(raw, None, frozen_today)  # type: ignore[arg-type]
+            else:
+                household_id = households.create_household(raw, None, frozen_today).id
+            stored.append(_stored(household_id))
+    expected, actual = stored
+    for part in ("household", "persons", "tasks", "ledger", "history"):
+        assert actual[part] == expected[part], part
+    months = [month for _person, _kind, month, *_rest in actual["ledger"]]
+    assert months and max(months) < end
