@@ -312,7 +312,11 @@ def _stored_of(household_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
     """The stored ledger rows of the households, in one query (bulk.in_ids), by household."""
     found: dict[int, list[Row[Any]]] = {h: [] for h in household_ids}
     for condition in bulk.in_ids(ExpectedPayment.household_id, household_ids):
-        for row in db.session.execute(select(*_STORED).where(condition)):
+        # In id order: the rows no longer computed are deleted (and their history written)
+        # in a stable order, not in whatever order the heap returns them after updates.
+        for row in db.session.execute(
+            select(*_STORED).where(condition).order_by(ExpectedPayment.id)
+        ):
             found[row.household_id].append(row)
     return found
 
