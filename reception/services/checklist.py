@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, select, update
@@ -272,18 +272,22 @@ def _insert_tasks(
     """The new tasks of all the households in one INSERT; their ids in the order given."""
     rows = bulk.insert_rows(
         Task,
-        [_new_task(definition, household, p) for household, definition, p in planned],
+        [task_row(definition, household, p) for household, definition, p in planned],
         returning=(Task.id, Task.household_id, Task.key, Task.person_id),
     )
     ids = {(h, key, person_id): task_id for task_id, h, key, person_id in rows}
     return iter([ids[(h.id, p.key, p.person_id)] for h, _, p in planned])
 
 
-def _new_task(
-    definition: WorkflowDefinition, household: Household, planned: PlannedTask
+def task_row(
+    definition: WorkflowDefinition,
+    household: Household,
+    planned: PlannedTask,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
+    """The row of a new task, as the set-based INSERTs write it (here and in registration)."""
     spec = definition.task(planned.key)
-    now = utcnow()
+    now = now or utcnow()
     return {
         # Set here: a set-based INSERT bypasses the before_flush hook that fills it in.
         "municipality_id": household.municipality_id,

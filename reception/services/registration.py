@@ -23,7 +23,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from reception.engine.instantiate import plan
-from reception.engine.status import TaskStatus
 from reception.extensions import db
 from reception.models import (
     ChangeEvent,
@@ -37,7 +36,7 @@ from reception.models import (
 )
 from reception.models.tenancy import TenantNotSet, bound_municipality
 from reception.services import protection_rules, reimbursements
-from reception.services.checklist import facts_of
+from reception.services.checklist import facts_of, task_row
 from reception.services.errors import Conflict
 from reception.services.workflows import definition_for
 from reception.timeutil import utcnow
@@ -563,47 +562,12 @@ def _transient(
 def _task_rows(household: Household, now: Any) -> list[dict[str, Any]]:
     """Every task the engine plans for the new household (recompute's Create for each)."""
     definition = definition_for(household.workflow_key, household.workflow_version)
-    rows = []
-    for planned in plan(definition, facts_of(household)):
-        spec = definition.task(planned.key)
-        rows.append(
-            {
-                "municipality_id": household.municipality_id,
-                "household_id": household.id,
-                "person_id": planned.person_id,
-                "key": planned.key,
-                "title_sv": spec.title.sv,
-                "title_en": spec.title.en,
-                "due_date": planned.due_date,
-                "due_anchor": planned.due_anchor,
-                "waiting_for": planned.waiting_for,
-                "rolled_from": planned.rolled_from,
-                "status": TaskStatus.OPEN.value,
-                "reminder_days": spec.reminder_days,
-                "assignee_id": household.coordinator_id,
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
-            }
-        )
-    return rows
+    return [task_row(definition, household, p, now) for p in plan(definition, facts_of(household))]
 
 
 def _payment_rows(household: Household, now: Any) -> list[dict[str, Any]]:
     """The expected payments the calculator gives (reimbursements.refresh adds each)."""
     return [
-        {
-            "municipality_id": household.municipality_id,
-            "household_id": household.id,
-            "person_id": payment.person_id,
-            "kind": str(payment.kind),
-            "month": payment.month,
-            "amount_sek": payment.amount_sek,
-            "rule": payment.rule[:400],
-            "rate_year": payment.rate_year,
-            "age_used": payment.age_used,
-            "created_at": now,
-            "updated_at": now,
-        }
+        reimbursements.ledger_row(payment, household.id, household.municipality_id, now)
         for payment in reimbursements.compute_household(household).payments
     ]

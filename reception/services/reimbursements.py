@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
@@ -270,26 +270,30 @@ def _forget_loaded(updated: Iterable[int], deleted: Iterable[int]) -> None:
                 forget(loaded)
 
 
+def ledger_row(
+    payment: calc.ExpectedPayment, household_id: int | None, municipality_id: int, now: datetime
+) -> dict[str, Any]:
+    """The row of a new expected payment, as the set-based INSERTs write it."""
+    return {
+        # Set here: a set-based INSERT bypasses the before_flush hook that fills it in.
+        "municipality_id": municipality_id,
+        "household_id": household_id,
+        "person_id": payment.person_id,
+        "kind": str(payment.kind),
+        "month": payment.month,
+        "amount_sek": payment.amount_sek,
+        "rule": payment.rule[:400],
+        "rate_year": payment.rate_year,
+        "age_used": payment.age_used,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def _insert(payments: list[tuple[_Diff, calc.ExpectedPayment]]) -> list[int]:
     """New ledger rows of every diff in one INSERT; their ids in the order given."""
     now = utcnow()
-    rows = [
-        {
-            # Set here: a set-based INSERT bypasses the before_flush hook that fills it in.
-            "municipality_id": d.municipality_id,
-            "household_id": d.household_id,
-            "person_id": payment.person_id,
-            "kind": str(payment.kind),
-            "month": payment.month,
-            "amount_sek": payment.amount_sek,
-            "rule": payment.rule[:400],
-            "rate_year": payment.rate_year,
-            "age_used": payment.age_used,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for d, payment in payments
-    ]
+    rows = [ledger_row(payment, d.household_id, d.municipality_id, now) for d, payment in payments]
     inserted = bulk.insert_rows(
         ExpectedPayment,
         rows,
