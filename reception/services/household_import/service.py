@@ -61,6 +61,11 @@ class Problem:
     column: str | None
     message: str
 
+    @property
+    def cells(self) -> tuple[int | None, str | None, str]:
+        """Row, column and message, as the problem tables list them."""
+        return (self.row, self.column, self.message)
+
 
 class ImportRejected(ValidationError):
     """The file was refused; `problems` lists every wrong cell in row order."""
