@@ -240,18 +240,6 @@ def _number_free(number: str | None, prefix: str = "", person_id: int | None = N
         raise Conflict(_("Another person already has this number."), f"{prefix}personnummer")
 
 
-def _person(member: MemberInput) -> Person:
-    return Person(
-        given_name=member.given_name,
-        family_name=member.family_name,
-        birth_date=member.birth_date,
-        personnummer=member.personnummer,
-        samordningsnummer=member.samordningsnummer,
-        samordningsnummer_date=member.samordningsnummer_date,
-        permit_date=member.permit_date,
-    )
-
-
 def _check_unique_numbers(data: Input, members: list[tuple[int, MemberInput]]) -> None:
     seen: set[str] = set()
     for index, member in members:
@@ -515,7 +503,7 @@ def add_member(
     if household.status != HouseholdStatus.OPEN.value:
         raise Conflict(_("The household is closed."), "status")
     _number_free(member.personnummer or member.samordningsnummer)
-    person = _person(member)
+    person = registration.new_person(member)
     household.members.append(person)
     flush_or_conflict()
     history.record(

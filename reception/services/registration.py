@@ -524,21 +524,29 @@ def _person_row(
     }
 
 
+def new_person(member: MemberInput, **columns: Any) -> Person:
+    """A Person of a validated member (and any further columns, such as its ids)."""
+    return Person(
+        given_name=member.given_name,
+        family_name=member.family_name,
+        birth_date=member.birth_date,
+        personnummer=member.personnummer,
+        samordningsnummer=member.samordningsnummer,
+        samordningsnummer_date=member.samordningsnummer_date,
+        permit_date=member.permit_date,
+        **columns,
+    )
+
+
 def _transient(
     household: HouseholdInput, household_id: int, municipality_id: int, person_ids: Iterator[int]
 ) -> Household:
     members = [
-        Person(
+        new_person(
+            member,
             id=next(person_ids),
             municipality_id=municipality_id,
             household_id=household_id,
-            given_name=member.given_name,
-            family_name=member.family_name,
-            birth_date=member.birth_date,
-            personnummer=member.personnummer,
-            samordningsnummer=member.samordningsnummer,
-            samordningsnummer_date=member.samordningsnummer_date,
-            permit_date=member.permit_date,
         )
         for member in household.members
     ]
