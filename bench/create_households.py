@@ -17,10 +17,8 @@ suite.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,14 +26,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade
 from sqlalchemy import event, func, select, text
 
-from reception import create_app
+from bench import database
 from reception.extensions import db
 from reception.models import ChangeEvent, ExpectedPayment, Person, Task
-from reception.models.tenancy import system, tenant
-from reception.services import accounts, households, tasks
+from reception.models.tenancy import tenant
+from reception.services import households, tasks
 
 TODAY = date(2026, 11, 2)
 COMPLETIONS = 100
@@ -70,28 +67,20 @@ def main() -> None:
         "without the disk's fsync, which alone costs milliseconds on a slow disk)",
     )
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="mtg-bench-")
-    url = args.database_url or f"sqlite:///{workdir}/bench.db"
-    os.environ.setdefault("SECRET_KEY", "bench")
-    config: dict[str, Any] = {"SQLALCHEMY_DATABASE_URI": url}
+    url = args.database_url or database.sqlite_url()
+    config: dict[str, Any] = {}
     if args.no_synchronous_commit:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "pool_pre_ping": True,
             "connect_args": {"options": "-c synchronous_commit=off"},
         }
-    app = create_app(config)
     statements = [0]
 
     def count(*_args: Any) -> None:
         statements[0] += 1
 
-    with app.app_context(), app.test_request_context():
-        if url.startswith("postgresql"):
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-        upgrade()
-        with system(db.session):
-            municipality_id = accounts.create_municipality("9999", "Benchkommun").id
+    with database.fresh(url, config):
+        municipality_id = database.municipality_with("coordinator")[0].id
         rng = random.Random(300)
         bodies = [_body(i, rng) for i in range(args.households)]
         with tenant(db.session, municipality_id):

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -51,10 +52,10 @@ def label(url: str) -> str:
 
 
 @contextmanager
-def fresh(url: str) -> Iterator[Flask]:
+def fresh(url: str, config: dict[str, Any] | None = None) -> Iterator[Flask]:
     """An app on an emptied, migrated database, inside a request context (for gettext)."""
     os.environ.setdefault("SECRET_KEY", "bench")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({**(config or {}), "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context(), app.test_request_context():
         if url.startswith("postgresql"):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

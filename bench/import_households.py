@@ -16,25 +16,22 @@ Prints the rates and the rows written.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from reception import create_app
+from bench import database
 from reception.demo import identity_number
 from reception.extensions import db
 from reception.models import ChangeEvent, ExpectedPayment, Task
-from reception.models.tenancy import system, tenant
-from reception.services import accounts, households
+from reception.models.tenancy import tenant
+from reception.services import households
 from reception.services.household_import import import_households
 
 WORKFLOWS = (
@@ -84,17 +81,9 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=500)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="mtg-bench-")
-    url = args.database_url or f"sqlite:///{workdir}/bench.db"
-    os.environ.setdefault("SECRET_KEY", "bench")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        if url.startswith("postgresql"):
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-        upgrade()
-        with system(db.session):
-            municipality = accounts.create_municipality("9999", "Benchkommun")
+    url = args.database_url or database.sqlite_url()
+    with database.fresh(url):
+        municipality = database.municipality_with("admin")[0]
         rng = random.Random(2_000)
         content, rows = _file(args.households, rng)
         with tenant(db.session, municipality.id):
